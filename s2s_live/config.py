@@ -1,0 +1,125 @@
+"""Settings of a run: one flat, typed object that rejects misspelled keys.
+
+Every default is documented here, where it is defined. A TOML file may hold the same keys
+(flat, or under a ``[s2s]`` table); command-line flags override it::
+
+    hop = 0.25
+    targets = ["127.0.0.1:9000:s2s", "127.0.0.1:6448:wekinator"]
+    visuals = "procedural"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Shipped models: ``<repo>/models`` in a checkout, else ``s2s_live/models`` when installed.
+DEFAULT_MODELS_DIR = (PACKAGE_DIR.parent / "models") if (PACKAGE_DIR.parent / "models").is_dir() else PACKAGE_DIR / "models"
+
+
+@dataclass
+class Config:
+    """All settings of ``s2s-live run``/``demo``; see the field comments for defaults and units."""
+
+    # --- source -------------------------------------------------------------------------
+    source: str = "device"  #: "device" | "file" | "synth"
+    device: str | int | None = None  #: input device index or name substring; None = default
+    file: str | None = None  #: audio file for source="file"
+    loop: bool = False  #: loop the file
+    samplerate: int | None = None  #: capture rate (Hz); None = the device's/file's own
+    blocksize: int = 256  #: frames per PortAudio callback (0 = host's choice)
+    channels: list[int] | None = None  #: 0-based input channels mixed to mono; None = all
+    synth_styles: list[str] | None = None  #: synth section styles; None = all, cycling
+    synth_section: float = 20.0  #: seconds per synth style section
+    seed: int = 0  #: seed of the synth and of procedural visuals
+    # --- analysis -----------------------------------------------------------------------
+    hop: float = 0.25  #: seconds between analysis frames (0.01..1.0)
+    window: float = 30.0  #: seconds of the rolling recipe statistics (genre features), 1..120
+    smoothing: float = 0.5  #: exponential smoothing of model outputs per hop, 0 (none)..0.99
+    models_dir: str = str(DEFAULT_MODELS_DIR)  #: folder of shipped/custom models
+    models: dict[str, str] = field(default_factory=dict)  #: slot -> model name under models_dir
+    # --- OSC ----------------------------------------------------------------------------
+    targets: list[str] = field(default_factory=lambda: ["127.0.0.1:9000:s2s"])  #: HOST:PORT[:PROFILE]
+    prefix: str = "/s2s"  #: OSC address prefix of outgoing messages and control
+    control_host: str = "127.0.0.1"  #: control server interface (loopback unless explicit)
+    control_port: int = 9001  #: control server UDP port; 0 disables it
+    control_allow: list[str] | None = None  #: sender IPs allowed to control; None = any
+    # --- visuals ------------------------------------------------------------------------
+    visuals: str = "none"  #: "procedural" | "diffusers" | "none"
+    visuals_model: str | None = None  #: local folder or cached id for diffusers
+    web_port: int = 8765  #: web viewer port on 127.0.0.1; 0 disables it
+    out_dir: str = "s2s_out"  #: where generated images are written
+    # --- run ----------------------------------------------------------------------------
+    seconds: float | None = None  #: stop after this many seconds; None = until Ctrl-C
+    quiet: bool = False  #: no live terminal view
+
+    # ------------------------------------------------------------------------------------
+    @classmethod
+    def keys(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    def update(self, **kw: Any) -> "Config":
+        """Set keys in place; unknown keys raise ConfigError with the closest valid name."""
+        valid = self.keys()
+        for k, v in kw.items():
+            if k not in valid:
+                close = difflib.get_close_matches(k, valid, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(f"unknown setting {k!r}{hint} (valid: {', '.join(valid)})")
+            setattr(self, k, v)
+        self.validate()
+        return self
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> "Config":
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file {str(p)!r} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
+        if "s2s" in data and isinstance(data["s2s"], dict):
+            data = data["s2s"]
+        cfg = cls()
+        cfg.update(**data)
+        cfg.update(**overrides)
+        return cfg
+
+    def validate(self) -> None:
+        def bad(name, value, expected):
+            raise ConfigError(f"{name}={value!r} is invalid; expected {expected}")
+
+        if self.source not in ("device", "file", "synth"):
+            bad("source", self.source, '"device", "file" or "synth"')
+        if not isinstance(self.hop, (int, float)) or not 0.01 <= self.hop <= 1.0:
+            bad("hop", self.hop, "seconds in 0.01..1.0")
+        if not isinstance(self.window, (int, float)) or not 1.0 <= self.window <= 120.0:
+            bad("window", self.window, "seconds in 1..120")
+        if not isinstance(self.smoothing, (int, float)) or not 0.0 <= self.smoothing <= 0.99:
+            bad("smoothing", self.smoothing, "a number in 0..0.99")
+        if not isinstance(self.blocksize, int) or not 0 <= self.blocksize <= 16384:
+            bad("blocksize", self.blocksize, "frames in 0..16384")
+        if self.samplerate is not None and (not isinstance(self.samplerate, int) or not 8000 <= self.samplerate <= 384000):
+            bad("samplerate", self.samplerate, "Hz in 8000..384000")
+        if self.visuals not in ("procedural", "diffusers", "none"):
+            bad("visuals", self.visuals, '"procedural", "diffusers" or "none"')
+        for name in ("control_port", "web_port"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or not 0 <= v <= 65535:
+                bad(name, v, "a port in 0..65535 (0 disables)")
+        if not isinstance(self.prefix, str) or not self.prefix.startswith("/") or self.prefix.endswith("/"):
+            bad("prefix", self.prefix, 'an OSC address like "/s2s"')
+        if self.seconds is not None and (not isinstance(self.seconds, (int, float)) or self.seconds <= 0):
+            bad("seconds", self.seconds, "a positive number of seconds")

@@ -1,0 +1,36 @@
+"""The package's exception hierarchy.
+
+Everything s2s_live raises on purpose derives from :class:`S2SError`, so a caller (the CLI, a
+host application) can catch one class and print a one-line message instead of a traceback.
+Wrong arguments to functions raise the built-in ``TypeError``/``ValueError`` as usual.
+"""
+
+from __future__ import annotations
+
+
+class S2SError(Exception):
+    """Base class of every error s2s_live raises on purpose."""
+
+
+class ConfigError(S2SError, ValueError):
+    """A setting is unknown, misspelled or out of range (config file or command line)."""
+
+
+class DeviceError(S2SError):
+    """An audio device cannot be found, opened, or has disappeared."""
+
+
+class AudioFileError(S2SError):
+    """A file cannot be read as audio."""
+
+
+class ModelError(S2SError):
+    """A model or its card is missing, corrupt or does not match its card."""
+
+
+class OSCError(S2SError):
+    """An OSC socket cannot be bound or a message cannot be built."""
+
+
+class VisualsError(S2SError):
+    """The visuals backend cannot be loaded or failed to generate."""

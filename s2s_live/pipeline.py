@@ -1,0 +1,203 @@
+"""The analysis pipeline: frame assembly plus the hosted processors, independent of threads.
+
+The live :class:`~s2s_live.engine.Engine` runs a Pipeline in its analysis thread; offline
+analysis runs the same Pipeline unpaced on a file, so both produce identical values.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterable
+
+import numpy as np
+
+from . import features, inference
+from .frames import Frame, FrameAssembler
+from .processor import Output, Processor
+from .stats import Stats
+
+
+def build_processors(cfg) -> list[Processor]:
+    """The default processor list for a config: descriptors first, then models and rules.
+
+    Order matters: later processors read earlier ones' values from ``frame.values``.
+    """
+    procs: list[Processor] = []
+    procs += features.default_processors(cfg)
+    procs += inference.default_processors(cfg)
+    return procs
+
+
+class Pipeline:
+    """Assembler + fast processors + frame processors, with per-stage timings and fault isolation.
+
+    Parameters
+    ----------
+    samplerate : int
+        Capture rate of the chunks pushed in (Hz).
+    channels : sequence of int
+        Capture channels mixed to mono.
+    processors : list of Processor
+        Fast (``stream="fast"``) and frame processors, in run order.
+    hop : float
+        Seconds between frames.
+    drop_late : bool
+        True (live): when several frames are due at once only the newest is analysed.
+        False (offline): every frame is analysed.
+    on_error : callable(component, message) or None
+        Called when a processor raises; the processor's outputs are skipped for that call.
+    """
+
+    def __init__(self, *, samplerate: int, channels, processors: Iterable[Processor], hop: float = 0.25,
+                 drop_late: bool = True, max_chunk: int = 8192, stats: Stats | None = None,
+                 on_error: Callable[[str, str], None] | None = None) -> None:
+        self.assembler = FrameAssembler(samplerate=samplerate, channels=channels, hop=hop, max_chunk=max_chunk)
+        self.processors = list(processors)
+        self._check_unique_outputs()
+        self.drop_late = drop_late
+        self.stats = stats or Stats()
+        self.on_error = on_error
+        self._t_fast = self.stats.timing("fast")
+        self._t_frame = self.stats.timing("frame")
+        self._t_proc = {p.name: self.stats.timing(f"proc:{p.name}") for p in self.processors}
+
+    # -- introspection --------------------------------------------------------------------
+    @property
+    def fast_processors(self) -> list[Processor]:
+        return [p for p in self.processors if p.stream == "fast"]
+
+    @property
+    def frame_processors(self) -> list[Processor]:
+        return [p for p in self.processors if p.stream != "fast"]
+
+    def outputs(self) -> list[Output]:
+        return [o for p in self.processors for o in p.outputs]
+
+    def _check_unique_outputs(self) -> None:
+        seen: dict[str, str] = {}
+        for p in self.processors:
+            for o in p.outputs:
+                if o.name in seen:
+                    raise ValueError(f"output {o.name!r} declared by both {seen[o.name]!r} and {p.name!r}")
+                seen[o.name] = p.name
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def warmup(self) -> None:
+        """Compile and warm everything, then reset, so streaming never compiles."""
+        self.assembler.warmup()
+        for p in self.processors:
+            p.warmup()
+        self.reset()
+
+    def reset(self) -> None:
+        self.assembler.reset()
+        for p in self.processors:
+            p.reset()
+
+    def set_hop(self, hop: float) -> None:
+        self.assembler.set_hop(hop)
+
+    def replace(self, old: Processor, new: Processor) -> None:
+        """Swap one processor for another between hops (model hot swap)."""
+        i = self.processors.index(old)
+        self.processors[i] = new
+        self._t_proc[new.name] = self.stats.timing(f"proc:{new.name}")
+
+    def close(self) -> None:
+        for p in self.processors:
+            p.close()
+
+    # -- streaming ------------------------------------------------------------------------
+    def _run(self, p: Processor, x, values: dict) -> None:
+        t0 = time.perf_counter()
+        try:
+            out = p.process(x)
+        except Exception as exc:  # noqa: BLE001 - a faulty processor must not stop the stream
+            self.stats.incr(f"errors:{p.name}")
+            if self.on_error is not None:
+                self.on_error(p.name, f"{type(exc).__name__}: {exc}")
+            return
+        finally:
+            self._t_proc[p.name].add(time.perf_counter() - t0)
+        if out:
+            values.update(out)
+
+    def push(self, chunk: np.ndarray, n: int) -> None:
+        """Feed ``chunk[:n]`` captured frames (frames x channels, float32)."""
+        self.assembler.push(chunk, n)
+
+    def run_fast(self, on_values: Callable[[dict, bool], None] | None = None) -> None:
+        """Run fast processors on every complete block; ``on_values(values, is_last)``."""
+        fast = self.fast_processors
+        pending = self.assembler.pending_fast()
+        i = 0
+        values: dict = {}
+        for block in self.assembler.fast_blocks():
+            i += 1
+            t0 = time.perf_counter()
+            values = {}
+            for p in fast:
+                self._run(p, block, values)
+            self._t_fast.add(time.perf_counter() - t0)
+            if on_values is not None:
+                on_values(values, i == pending)
+
+    def run_frame(self) -> Frame | None:
+        """Analyse the newest due frame (or every due frame when ``drop_late`` is False, one per
+        call); returns it with ``frame.values`` filled, or None if no frame is due."""
+        a = self.assembler
+        if not self.drop_late:
+            if a.h22.n < a._next_boundary:
+                return None
+            f = self._next_sequential()
+        else:
+            f = a.next_frame()
+        if f is None:
+            return None
+        t0 = time.perf_counter()
+        for p in self.frame_processors:
+            self._run(p, f, f.values)
+        self._t_frame.add(time.perf_counter() - t0)
+        return f
+
+    def _next_sequential(self) -> Frame:
+        """Deliver the next boundary even if later ones are also due (offline: no drops)."""
+        a = self.assembler
+        n_saved = a.h22.n
+        a.h22.n = a._next_boundary  # pretend the stream ends at the next boundary
+        try:
+            f = a.next_frame()
+        finally:
+            a.h22.n = n_saved
+        return f
+
+
+def analyze_array(y: np.ndarray, sr: int, processors: Iterable[Processor], *, hop: float = 0.25,
+                  chunk: int = 4096, stats: Stats | None = None) -> list[dict]:
+    """Run processors over a whole mono/multichannel array unpaced; one dict per frame.
+
+    Each dict holds ``index``, ``time`` and a copy of every output value. Used by offline
+    analysis and by tests that compare live and offline results.
+    """
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim == 1:
+        y = y[:, None]
+    procs = list(processors)
+    pipe = Pipeline(samplerate=sr, channels=range(y.shape[1]), processors=procs, hop=hop, drop_late=False,
+                    max_chunk=chunk, stats=stats)
+    pipe.warmup()
+    rows: list[dict] = []
+    y = np.ascontiguousarray(y)
+    for i in range(0, y.shape[0], chunk):
+        part = y[i : i + chunk]
+        pipe.push(part, part.shape[0])
+        pipe.run_fast()
+        while True:
+            f = pipe.run_frame()
+            if f is None:
+                break
+            row = {"index": f.index, "time": f.time}
+            for k, v in f.values.items():
+                row[k] = v.copy() if isinstance(v, np.ndarray) else v
+            rows.append(row)
+    return rows
