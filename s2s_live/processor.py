@@ -41,7 +41,9 @@ class Output:
         Unique key, also the OSC address below the prefix unless ``address`` says otherwise
         (``"features/centroid"`` is sent as ``/s2s/features/centroid``).
     type : str
-        OSC type of each element: ``"f"`` float32, ``"i"`` int32, ``"s"`` string.
+        OSC type of each element: ``"f"`` float32, ``"i"`` int32, ``"s"`` string; or a tag string
+        of mixed arguments such as ``"sf"`` (``/s2s/genre s f``), whose value is a tuple and
+        whose ``shape`` is then ``len(type)``.
     shape : int
         Number of elements (1 for scalars; vectors have a fixed length, e.g. 10 genre probs).
     range : tuple(float, float) or None
@@ -71,8 +73,12 @@ class Output:
     internal: bool = False
 
     def __post_init__(self) -> None:
-        if self.type not in OUTPUT_TYPES:
-            raise ValueError(f"Output {self.name!r}: type={self.type!r}, expected one of {OUTPUT_TYPES}")
+        if not self.type or any(c not in OUTPUT_TYPES for c in self.type):
+            raise ValueError(
+                f"Output {self.name!r}: type={self.type!r}, expected tags from {OUTPUT_TYPES}"
+            )
+        if len(self.type) > 1:
+            object.__setattr__(self, "shape", len(self.type))
         if self.stream not in OUTPUT_STREAMS:
             raise ValueError(
                 f"Output {self.name!r}: stream={self.stream!r}, expected one of {OUTPUT_STREAMS}"

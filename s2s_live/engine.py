@@ -1,0 +1,319 @@
+"""The engine: wires capture -> frames -> processors -> OSC out, plus control and visuals.
+
+Threads (see docs/architecture.md):
+
+* the source's own thread or PortAudio callback writes into the capture ring (copy + count);
+* the analysis thread (here) reads the ring, assembles frames, runs the processors, sends OSC,
+  watches the source's health and feeds the visuals controller;
+* the control server's thread validates incoming OSC commands and calls the engine's methods;
+* visuals run in their own process.
+
+Nothing that can fail in a processor, a target or the visuals stops the analysis thread:
+failures are counted and reported as ``/s2s/error``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import numpy as np
+
+from . import __version__
+from .capture import DeviceSource, FileSource, Source, SynthSource
+from .config import Config
+from .errors import S2SError
+from .frames import SR_RECIPE, SR_VAE, Frame
+from .osc_out import OSCBroadcaster, parse_target
+from .pipeline import Pipeline, build_processors
+from .processor import Processor
+from .stats import Stats
+
+POLL_INTERVAL = 0.002  #: seconds the analysis thread sleeps when the ring is empty
+HEALTH_INTERVAL = 0.25  #: seconds between source health checks / visuals polls
+ERROR_RATE = 10  #: at most this many /s2s/error messages per second (the rest are counted)
+
+
+def make_source(cfg: Config) -> Source:
+    """Build the capture source a config asks for (DeviceError/AudioFileError on failure)."""
+    if cfg.source == "file":
+        if not cfg.file:
+            raise S2SError("source 'file' needs a path (--file PATH)")
+        return FileSource(cfg.file, loop=cfg.loop, blocksize=max(64, cfg.blocksize or 512))
+    if cfg.source == "synth":
+        return SynthSource(samplerate=cfg.samplerate or 44100, blocksize=max(64, cfg.blocksize or 512),
+                           seed=cfg.seed, section_seconds=cfg.synth_section, styles=cfg.synth_styles)
+    return DeviceSource(cfg.device, samplerate=cfg.samplerate, blocksize=cfg.blocksize, channels=cfg.channels)
+
+
+class Engine:
+    """A running s2s_live instance.
+
+    Parameters
+    ----------
+    cfg : Config
+        Settings (source, hop, targets, control, visuals...).
+    source : Source or None
+        A ready source; None builds one from ``cfg``.
+    processors : list of Processor or None
+        None uses :func:`~s2s_live.pipeline.build_processors`.
+    """
+
+    def __init__(self, cfg: Config | None = None, *, source: Source | None = None,
+                 processors: list[Processor] | None = None) -> None:
+        self.cfg = cfg or Config()
+        self.cfg.validate()
+        self.stats = Stats()
+        self.source = source
+        self._processors = processors
+        self.pipeline: Pipeline | None = None
+        self.osc = OSCBroadcaster(prefix=self.cfg.prefix)
+        for spec in self.cfg.targets:
+            self.osc.add_target(*parse_target(spec))
+        self.control = None
+        self.visuals = None
+        self.models = None  # the model host (inference), when processors include one
+        self.finished = threading.Event()  # set when a non-looping file ends
+        self.health_message = ""
+        self._subscribers: list[Callable[[Frame], None]] = []
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._running = False
+        self._err_window = 0.0
+        self._err_count = 0
+        self.last_values: dict = {}
+        self.last_fast: dict = {}
+        self.frame_times: dict[int, float] = {}  # frame index -> capture time (bench)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> "Engine":
+        """Build and warm everything, then start audio and the analysis thread."""
+        if self._running:
+            return self
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        cfg = self.cfg
+        if self.source is None:
+            self.source = make_source(cfg)
+        procs = self._processors if self._processors is not None else build_processors(cfg)
+        self.pipeline = Pipeline(samplerate=self.source.samplerate, channels=self.source.selected,
+                                 processors=procs, hop=cfg.hop, stats=self.stats, on_error=self.report_error)
+        self.models = next((getattr(p, "host") for p in procs if hasattr(p, "host")), None)
+        self.pipeline.warmup()
+        self.osc.bind_outputs(self.pipeline.outputs())
+        if cfg.control_port:
+            from .control import ControlServer
+
+            self.control = ControlServer(self, host=cfg.control_host, port=cfg.control_port,
+                                         allow=cfg.control_allow)
+            self.control.start()
+        if cfg.visuals != "none":
+            from .visuals.controller import VisualsController
+
+            self.visuals = VisualsController(cfg, self.emit)
+            self.visuals.start()
+        self.osc.send_meta(self.meta())
+        self._stop.clear()
+        self.finished.clear()
+        self._chunk = np.zeros((self.pipeline.assembler.max_chunk, self.source.channels), dtype=np.float32)
+        self.source.start()
+        self._running = True
+        self._thread = threading.Thread(target=self._loop, name="s2s-analysis", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop everything (idempotent); returns within about a second."""
+        self._stop.set()
+        t, self._thread = self._thread, None
+        if t is not None:
+            t.join(timeout=2.0)
+        if self.source is not None:
+            self.source.stop()
+            if hasattr(self.source, "close"):
+                self.source.close()
+        for part in (self.control, self.visuals):
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception as exc:  # noqa: BLE001 - keep shutting the rest down
+                    self.stats.incr("errors:shutdown")
+                    self.health_message = f"shutdown: {exc}"
+        self.control = self.visuals = None
+        if self.pipeline is not None:
+            self.pipeline.close()
+        self.osc.close()
+        self._running = False
+
+    def __enter__(self) -> "Engine":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._running and not self._stop.is_set()
+
+    def wait(self, seconds: float | None = None) -> None:
+        """Block until ``seconds`` pass, a non-looping file ends, or stop() is called."""
+        deadline = None if seconds is None else time.perf_counter() + seconds
+        while not self._stop.is_set() and not self.finished.is_set():
+            if deadline is not None and time.perf_counter() >= deadline:
+                return
+            time.sleep(0.05)
+
+    def subscribe(self, fn: Callable[[Frame], None]) -> None:
+        """Call ``fn(frame)`` in the analysis thread after every analysed frame (keep it cheap)."""
+        self._subscribers.append(fn)
+
+    # -- the analysis thread ----------------------------------------------------------------
+    def _loop(self) -> None:
+        src, pipe, ring = self.source, self.pipeline, self.source.ring
+        chunk = self._chunk
+        max_chunk = chunk.shape[0]
+        next_health = time.perf_counter() + HEALTH_INTERVAL
+        t_read = self.stats.timing("read")
+        t_send = self.stats.timing("osc")
+        t_lat = self.stats.timing("latency")
+        while not self._stop.is_set():
+            now = time.perf_counter()
+            if now >= next_health:
+                next_health = now + HEALTH_INTERVAL
+                self._housekeeping()
+            n = ring.read_into(chunk, max_chunk)
+            if n == 0:
+                if src.finished and not self.finished.is_set():
+                    self.finished.set()
+                self._stop.wait(POLL_INTERVAL)
+                continue
+            t0 = time.perf_counter()
+            pipe.push(chunk, n)
+            t_read.add(time.perf_counter() - t0)
+            pipe.run_fast(self._on_fast)
+            f = pipe.run_frame()
+            if f is None:
+                continue
+            f.t_capture = ring.time_of(pipe.assembler.capture_index(int(round(f.time * SR_RECIPE))))
+            t1 = time.perf_counter()
+            self.osc.send_frame(f.values, f.index, f.time)
+            t2 = time.perf_counter()
+            t_send.add(t2 - t1)
+            if f.t_capture == f.t_capture:  # not NaN
+                t_lat.add(t2 - f.t_capture)
+            self.frame_times[f.index] = f.t_capture
+            if len(self.frame_times) > 4096:
+                self.frame_times.pop(next(iter(self.frame_times)))
+            self.last_values = f.values
+            self._emit_events(f.values)
+            if self.visuals is not None:
+                try:
+                    self.visuals.on_frame(f.values, f.time)
+                except Exception as exc:  # noqa: BLE001 - visuals must never stop analysis
+                    self.report_error("visuals", str(exc))
+            for fn in self._subscribers:
+                try:
+                    fn(f)
+                except Exception as exc:  # noqa: BLE001
+                    self.report_error("subscriber", str(exc))
+
+    def _on_fast(self, values: dict, is_last: bool) -> None:
+        # Continuity needs every block processed; only the newest block of a backlog is sent,
+        # except events (a beat), which are always sent.
+        if is_last:
+            self.osc.send_fast(values)
+            self.last_fast = values
+            if self.visuals is not None:
+                try:
+                    self.visuals.on_fast(values)
+                except Exception as exc:  # noqa: BLE001
+                    self.report_error("visuals", str(exc))
+        elif "beat" in values:
+            self.osc.send_fast({"beat": values["beat"]})
+
+    def _emit_events(self, values: dict) -> None:
+        """Hook for events derived outside processors (none yet; processors emit their own)."""
+
+    def _housekeeping(self) -> None:
+        src = self.source
+        h = src.health()
+        if not h.ok or h.message:
+            if h.message != self.health_message:
+                self.report_error("audio", h.message)
+            self.health_message = h.message if not h.ok else ""
+        a = self.pipeline.assembler
+        st = self.stats
+        for k, v in src.counters().items():
+            st.set(k, v)
+        st.set("frames", a.frames)
+        st.set("dropped", a.dropped)
+        st.set("nonfinite", a.nonfinite)
+        st.set("ring_overruns", src.ring.overruns)
+        for k, v in self.osc.counters().items():
+            st.set(k, v)
+        if self.visuals is not None:
+            try:
+                self.visuals.poll()
+            except Exception as exc:  # noqa: BLE001
+                self.report_error("visuals", str(exc))
+
+    # -- events and errors ------------------------------------------------------------------
+    def emit(self, address: str, args: tuple) -> None:
+        """Send an event ``<prefix>/<address>`` to every target (types inferred from args)."""
+        tags = "".join("s" if isinstance(a, str) else "i" if isinstance(a, (int, np.integer)) and not isinstance(a, bool) else "f" for a in args)
+        self.osc.send_event(address, tags, args)
+
+    def report_error(self, component: str, reason: str) -> None:
+        """Count an error and send ``/s2s/error s s`` (rate-limited to ERROR_RATE per second)."""
+        self.stats.incr("errors")
+        now = time.perf_counter()
+        if now - self._err_window >= 1.0:
+            self._err_window = now
+            self._err_count = 0
+        self._err_count += 1
+        if self._err_count <= ERROR_RATE:
+            self.osc.send_event("error", "ss", [str(component), str(reason)[:500]])
+        else:
+            self.stats.incr("errors_unsent")
+
+    # -- control API (called from the control thread) ---------------------------------------
+    def set_hop(self, hop: float) -> None:
+        self.pipeline.set_hop(hop)
+        self.cfg.hop = float(hop)
+
+    def set_smoothing(self, value: float) -> None:
+        if not 0.0 <= value <= 0.99:
+            raise ValueError(f"smoothing={value!r} is out of range; expected 0..0.99")
+        self.cfg.smoothing = float(value)
+        for p in self.pipeline.processors:
+            if hasattr(p, "set_smoothing"):
+                p.set_smoothing(value)
+
+    def meta(self) -> dict:
+        return {
+            "version": __version__,
+            "samplerate": self.source.samplerate if self.source else 0,
+            "rates": [self.source.samplerate if self.source else 0, SR_RECIPE, SR_VAE],
+            "hop": self.cfg.hop,
+            "outputs": [d for p in (self.pipeline.processors if self.pipeline else []) for d in p.describe()["outputs"]],
+        }
+
+    def status(self) -> dict:
+        """Counters and timings, JSON-able (``/s2s/status``, live view, benchmarks)."""
+        snap = self.stats.snapshot()
+        snap["source"] = getattr(self.source, "label", "?")
+        snap["health"] = self.health_message or "ok"
+        snap["targets"] = [t.spec for t in self.osc.targets]
+        snap["hop"] = self.cfg.hop
+        if self.visuals is not None:
+            try:
+                snap["visuals"] = self.visuals.stats()
+            except Exception:  # noqa: BLE001
+                snap["visuals"] = {}
+        return snap
