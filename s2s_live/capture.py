@@ -143,6 +143,34 @@ class Source:
 # --------------------------------------------------------------------------------------------
 # PortAudio devices
 
+#: Streams whose host died and that could not be closed (kept so nothing tries to close them
+#: again). While this is non-empty, PortAudio must not be terminated: it would block.
+_ABANDONED: list = []
+
+
+def _close_quietly(s, timeout: float) -> None:
+    """Abort and close stream ``s`` in a helper thread; abandon it if that blocks."""
+    if s is None:
+        return
+
+    def close():
+        try:
+            s.abort(ignore_errors=True)
+            s.close(ignore_errors=True)
+        except Exception:  # noqa: BLE001 - closing a dead stream may fail; nothing to do
+            pass
+
+    t = threading.Thread(target=close, name="s2s-close-stream", daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        _ABANDONED.append(s)
+
+
+def abandoned_streams() -> int:
+    """How many dead streams were abandoned (the process should exit with os._exit)."""
+    return len(_ABANDONED)
+
 
 def _sd():
     try:
@@ -267,6 +295,8 @@ class DeviceSource(Source):
         self._last_cb = 0.0
         self._next_reopen = 0.0
         self._gone_message = ""
+        self._reopening: threading.Thread | None = None
+        self._reopen_result = ""
 
     def _callback(self, indata, frames, time_info, status):  # noqa: ARG002
         """PortAudio callback: only copies the block into the ring and counts. Nothing else.
@@ -301,44 +331,66 @@ class DeviceSource(Source):
             self._close_stream()
             raise DeviceError(f"cannot open input device {self.info['name']!r}: {exc}") from None
 
-    def _close_stream(self) -> None:
+    def _close_stream(self, timeout: float = 1.0) -> None:
+        """Close the stream without ever hanging the caller.
+
+        PortAudio calls on a stream whose server died (e.g. jackd killed) can block forever,
+        so closing happens in a helper thread; a stream that does not close in ``timeout``
+        seconds is abandoned (kept referenced so the garbage collector never closes it).
+        """
         s, self._stream = self._stream, None
-        if s is not None:
-            try:
-                s.abort(ignore_errors=True)
-                s.close(ignore_errors=True)
-            except Exception:  # noqa: BLE001 - closing a dead stream may fail; nothing to do
-                pass
+        _close_quietly(s, timeout)
 
     def stop(self) -> None:
         self._close_stream()
 
+    def _reopen(self) -> None:
+        """Runs in a helper thread: re-enumerate devices and open the same device by name."""
+        try:
+            sd = _sd()
+            if not _ABANDONED:  # Pa_Terminate would block on an abandoned (dead) stream
+                sd._terminate()
+                sd._initialize()
+            self.info = find_input_device(self.info["name"])
+            self._open()
+            self.reopens += 1
+            self._reopen_result = f"input device {self.info['name']!r} reopened"
+        except Exception as exc:  # noqa: BLE001 - keep retrying; report the reason
+            s, self._stream = self._stream, None
+            if s is not None:
+                _ABANDONED.append(s)
+            self._reopen_result = f"reopen failed: {exc}"
+
     def health(self) -> SourceHealth:
-        """Detect a vanished device and retry opening it every REOPEN_INTERVAL seconds."""
+        """Detect a vanished device; retry opening it every REOPEN_INTERVAL seconds.
+
+        Never blocks: closing and reopening run in helper threads.
+        """
         now = time.perf_counter()
+        if self._reopening is not None:
+            if self._reopening.is_alive():
+                return SourceHealth(False, self._gone_message + "; reopening")
+            self._reopening = None
+            msg = self._reopen_result
+            if self._stream is not None:
+                self._gone_message = ""
+                return SourceHealth(True, msg)
+            return SourceHealth(False, f"{self._gone_message}; {msg}")
         s = self._stream
         if s is not None:
-            alive = s.active and (now - self._last_cb) < DEVICE_TIMEOUT
-            if alive:
+            if (now - self._last_cb) < DEVICE_TIMEOUT:
                 return SourceHealth(True, "")
             self.lost += 1
-            self._gone_message = f"input device {self.info['name']!r} stopped delivering audio"
-            self._close_stream()
+            self._gone_message = (f"input device {self.info['name']!r} stopped delivering audio "
+                                  f"(no callback for {DEVICE_TIMEOUT:.0f} s)")
+            dead, self._stream = s, None
+            threading.Thread(target=_close_quietly, args=(dead, 2.0), daemon=True).start()
             self._next_reopen = now + REOPEN_INTERVAL
             return SourceHealth(False, self._gone_message + "; retrying")
         if now >= self._next_reopen:
             self._next_reopen = now + REOPEN_INTERVAL
-            try:
-                sd = _sd()
-                sd._terminate()  # re-enumerate: the device may come back with a new index
-                sd._initialize()
-                self.info = find_input_device(self.info["name"])
-                self._open()
-                self.reopens += 1
-                return SourceHealth(True, f"input device {self.info['name']!r} reopened")
-            except Exception as exc:  # noqa: BLE001 - keep retrying; report the reason
-                self._close_stream()
-                return SourceHealth(False, f"{self._gone_message}; reopen failed: {exc}")
+            self._reopening = threading.Thread(target=self._reopen, name="s2s-reopen", daemon=True)
+            self._reopening.start()
         return SourceHealth(False, self._gone_message + "; waiting to retry")
 
     def counters(self) -> dict:

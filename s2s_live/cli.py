@@ -1,0 +1,207 @@
+"""Command line: ``s2s-live devices | run | demo | doctor | analyze | similar | train | vae``.
+
+Errors users will hit (unknown device, unsupported rate, not an audio file, port in use, bad
+config) print one line and exit with status 2; Ctrl-C stops everything within a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from . import __version__
+from .config import Config
+from .errors import S2SError
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--device", help="input device index or name substring (see `s2s-live devices`)")
+    src.add_argument("--file", help="stream an audio file (wav/flac/ogg/mp3) in real time")
+    src.add_argument("--synth", action="store_true", help="the built-in synthetic music (no device)")
+    p.add_argument("--loop", action="store_true", help="loop --file")
+    p.add_argument("--samplerate", type=int, help="capture sample rate in Hz (default: the device's)")
+    p.add_argument("--blocksize", type=int, help="frames per audio callback (default 256)")
+    p.add_argument("--channels", help="comma-separated 0-based input channels to mix (default: all)")
+    p.add_argument("--hop", type=float, help="seconds between analysis frames (default 0.25)")
+    p.add_argument("--window", type=float, help="seconds of rolling recipe statistics (default 30)")
+    p.add_argument("--target", action="append", metavar="HOST:PORT[:PROFILE]",
+                   help="OSC target, repeatable (default 127.0.0.1:9000:s2s)")
+    p.add_argument("--control-port", type=int, help="control server UDP port (default 9001; 0 = off)")
+    p.add_argument("--control-host", help="control interface (default 127.0.0.1; others must be explicit)")
+    p.add_argument("--visuals", choices=("procedural", "diffusers", "none"), help="visuals backend")
+    p.add_argument("--visuals-model", metavar="PATH_OR_ID", help="local diffusers model folder or cached id")
+    p.add_argument("--web-port", type=int, help="web viewer port (default 8765; 0 = off)")
+    p.add_argument("--out-dir", help="where generated images go (default ./s2s_out)")
+    p.add_argument("--seconds", type=float, help="stop after N seconds (default: run until Ctrl-C)")
+    p.add_argument("--quiet", action="store_true", help="no live terminal view")
+    p.add_argument("--config", help="TOML config file (flags override it)")
+
+
+def config_from_args(args: argparse.Namespace, *, demo: bool = False) -> Config:
+    """Merge defaults, the optional TOML file and the flags (flags win)."""
+    cfg = Config.from_toml(args.config) if getattr(args, "config", None) else Config()
+    over: dict = {}
+    if demo:
+        over.update(source="synth", visuals="procedural")
+    if args.device is not None:
+        over.update(source="device", device=args.device)
+    if args.file is not None:
+        over.update(source="file", file=args.file)
+    if args.synth:
+        over["source"] = "synth"
+    if args.channels:
+        try:
+            over["channels"] = [int(c) for c in args.channels.split(",")]
+        except ValueError:
+            raise S2SError(f"--channels={args.channels!r} is invalid; expected e.g. 0 or 0,1") from None
+    for flag, key in (("loop", "loop"), ("samplerate", "samplerate"), ("blocksize", "blocksize"),
+                      ("hop", "hop"), ("window", "window"), ("control_port", "control_port"),
+                      ("control_host", "control_host"), ("visuals", "visuals"),
+                      ("visuals_model", "visuals_model"), ("web_port", "web_port"), ("out_dir", "out_dir"),
+                      ("seconds", "seconds")):
+        v = getattr(args, flag, None)
+        if v is not None and v is not False:
+            over[key] = v
+    if args.quiet:
+        over["quiet"] = True
+    if args.target:
+        over["targets"] = list(args.target)
+    cfg.update(**over)
+    return cfg
+
+
+def cmd_devices(args) -> int:
+    from .capture import list_input_devices
+
+    devs = list_input_devices()
+    if not devs:
+        print("no audio input devices (use --file or --synth, or start a sound server such as JACK)")
+        return 0
+    print(f"{'idx':>3}  {'name':<40} {'host api':<28} {'ch':>3} {'rate':>7}")
+    for d in devs:
+        print(f"{d['index']:>3}  {d['name'][:40]:<40} {d['hostapi'][:28]:<28} {d['channels']:>3} {d['samplerate']:>7.0f}")
+    return 0
+
+
+def run_engine(cfg: Config) -> int:
+    """Start the engine, show the live view, stop on Ctrl-C/SIGTERM/--seconds/end of file."""
+    from .engine import Engine
+    from .liveview import LiveView
+
+    engine = Engine(cfg)
+    stop = threading.Event()
+
+    def on_signal(signum, frame):  # noqa: ARG001
+        stop.set()
+
+    old_int = signal.signal(signal.SIGINT, on_signal)
+    old_term = signal.signal(signal.SIGTERM, on_signal)
+    view = None
+    try:
+        engine.start()
+        targets = ", ".join(t.spec for t in engine.osc.targets)
+        ctl = f"; control on {cfg.control_host}:{engine.control.port}" if engine.control else ""
+        web = ""
+        if engine.visuals is not None and cfg.web_port:
+            web = f"; viewer http://127.0.0.1:{cfg.web_port}/"
+        print(f"s2s-live {__version__}: {engine.source.label} at {engine.source.samplerate} Hz -> OSC {targets}{ctl}{web}",
+              flush=True)
+        if not cfg.quiet:
+            view = LiveView(engine)
+            view.start()
+        deadline = None
+        import time
+
+        if cfg.seconds is not None:
+            deadline = time.perf_counter() + cfg.seconds
+        while not stop.is_set() and not engine.finished.is_set():
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+            stop.wait(0.05)
+    finally:
+        if view is not None:
+            view.stop()
+        engine.stop()
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+    c = engine.stats.counters
+    print(f"stopped: {c.get('frames', 0)} frames, {c.get('dropped', 0)} dropped, "
+          f"{c.get('osc_sent', 0)} OSC messages, {c.get('overflows', 0)} overflows", flush=True)
+    return 0
+
+
+def cmd_run(args) -> int:
+    return run_engine(config_from_args(args))
+
+
+def cmd_demo(args) -> int:
+    return run_engine(config_from_args(args, demo=True))
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import run_checks
+
+    return run_checks(config_from_args(args) if args.config else Config())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="s2s-live", description="Live audio understanding -> OSC for performers.")
+    ap.add_argument("--version", action="version", version=f"s2s-live {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("devices", help="list audio input devices")
+    p.set_defaults(func=cmd_devices)
+    p = sub.add_parser("run", help="analyse live input and send OSC")
+    _add_run_options(p)
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("demo", help="the embedded default: synthetic music, OSC to 127.0.0.1:9000, visuals")
+    _add_run_options(p)
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("doctor", help="self-test: audio, models, OSC loopback, visuals")
+    p.add_argument("--config", help="TOML config file")
+    p.set_defaults(func=cmd_doctor)
+    for modname in ("s2s_live.analysis", "s2s_live.train.commands"):
+        try:
+            mod = __import__(modname, fromlist=["register"])
+        except ImportError as exc:
+            if exc.name and exc.name.startswith("s2s_live"):
+                continue  # the module is not part of this build
+            raise
+        if hasattr(mod, "register"):
+            mod.register(sub)
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    try:
+        rc = int(args.func(args) or 0)
+    except S2SError as exc:
+        print(f"s2s-live: error: {exc}", file=sys.stderr)
+        rc = 2
+    except KeyboardInterrupt:
+        rc = 130
+    _exit_if_stream_abandoned(rc)
+    return rc
+
+
+def _exit_if_stream_abandoned(rc: int) -> None:
+    """A stream whose audio server died cannot be closed, and PortAudio's exit handler would
+    block on it forever: leave without running exit handlers in that case."""
+    if "sounddevice" not in sys.modules:
+        return
+    from .capture import abandoned_streams
+
+    if abandoned_streams():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        import os
+
+        os._exit(rc)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

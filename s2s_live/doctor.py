@@ -1,0 +1,151 @@
+"""``s2s-live doctor``: a self-test with one verdict line per check and a non-zero exit on failure.
+
+Checks: PortAudio and input devices; processors build and run (numba compiled); models load and
+match their cards; an OSC loopback round trip through a real engine (control ping -> pong and
+frames on a target); the visuals backend renders.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from .config import Config
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+
+
+def _line(verdict: str, name: str, msg: str) -> str:
+    return f"[{verdict:>4}] {name:<12} {msg}"
+
+
+def check_portaudio() -> tuple[str, str]:
+    try:
+        from .capture import list_input_devices
+
+        devs = list_input_devices()
+    except Exception as exc:  # noqa: BLE001 - report any failure as the verdict
+        return FAIL, f"PortAudio unavailable: {exc}"
+    if not devs:
+        return WARN, "PortAudio works but sees no input devices (file and synth sources still work)"
+    names = ", ".join(f"[{d['index']}] {d['name']}" for d in devs[:4])
+    return OK, f"{len(devs)} input device(s): {names}"
+
+
+def check_processors(cfg: Config) -> tuple[str, str]:
+    from .pipeline import analyze_array, build_processors
+    from .synth import MusicSynth
+
+    y = MusicSynth(sr=22050, seed=1, section_seconds=4).render(3.0)
+    procs = build_processors(cfg)
+    rows = analyze_array(y, 22050, procs, hop=0.5)
+    bad = [k for r in rows for k, v in r.items()
+           if isinstance(v, (float, np.ndarray)) and not np.all(np.isfinite(v))]
+    if bad:
+        return FAIL, f"non-finite outputs: {sorted(set(bad))[:5]}"
+    n_out = sum(len(p.outputs) for p in procs)
+    return OK, f"{len(procs)} processors, {n_out} outputs, {len(rows)} frames analysed, all finite"
+
+
+def check_models(cfg: Config) -> list[tuple[str, str, str]]:
+    root = Path(cfg.models_dir)
+    if not root.is_dir():
+        return [(WARN, "models", f"no models folder at {root}")]
+    folders = sorted(p for p in root.iterdir() if (p / "card.json").exists())
+    if not folders:
+        return [(WARN, "models", f"no model cards under {root}")]
+    out = []
+    try:
+        from . import inference
+    except Exception as exc:  # noqa: BLE001
+        return [(FAIL, "models", f"inference module failed to import: {exc}")]
+    loader = getattr(inference, "load_model", None) or getattr(inference, "OnnxProcessor", None)
+    for f in folders:
+        try:
+            if loader is None:
+                raise RuntimeError("no model loader in s2s_live.inference")
+            m = loader(f) if not isinstance(loader, type) else loader.from_folder(f)
+            if hasattr(m, "close"):
+                m.close()
+            out.append((OK, f"model:{f.name}", "loads and matches its card (sha256, names, shapes, dtypes)"))
+        except Exception as exc:  # noqa: BLE001
+            out.append((FAIL, f"model:{f.name}", str(exc)))
+    return out
+
+
+def check_osc(cfg: Config) -> tuple[str, str]:
+    from pythonosc.osc_message import OscMessage
+
+    from .engine import Engine
+    from .osc_out import encode_message
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.2)
+    port = rx.getsockname()[1]
+    c = Config(source="synth", targets=[f"127.0.0.1:{port}"], control_port=0, visuals="none",
+               models_dir=cfg.models_dir)
+    c.control_port = _free_port()
+    eng = Engine(c)
+    try:
+        eng.start()
+        rx.sendto(encode_message(f"{c.prefix}/ping", "", []), ("127.0.0.1", eng.control.port))
+        got_pong = got_frame = False
+        deadline = time.time() + 5
+        while time.time() < deadline and not (got_pong and got_frame):
+            try:
+                data, _ = rx.recvfrom(65536)
+            except socket.timeout:
+                continue
+            addr = OscMessage(data).address
+            got_pong |= addr == f"{c.prefix}/pong"
+            got_frame |= addr == f"{c.prefix}/frame"
+    finally:
+        eng.stop()
+        rx.close()
+    if got_pong and got_frame:
+        return OK, f"loopback: /s2s/frame received, /s2s/ping answered by /s2s/pong"
+    return FAIL, f"loopback: frame={'yes' if got_frame else 'no'}, pong={'yes' if got_pong else 'no'}"
+
+
+def check_visuals(cfg: Config) -> tuple[str, str]:
+    try:
+        from .visuals import procedural  # noqa: F401
+    except ImportError as exc:
+        return FAIL, f"visuals package missing: {exc}"
+    fn = getattr(procedural, "doctor_check", None)
+    if fn is None:
+        return WARN, "procedural renderer present (no self-check available)"
+    return fn(cfg)
+
+
+def _free_port() -> int:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def run_checks(cfg: Config) -> int:
+    results: list[tuple[str, str, str]] = []
+    for name, fn in (("portaudio", check_portaudio), ("processors", lambda: check_processors(cfg)),
+                     ("osc", lambda: check_osc(cfg)), ("visuals", lambda: check_visuals(cfg))):
+        try:
+            v, msg = fn()
+        except Exception as exc:  # noqa: BLE001 - a crashing check is a failed check
+            v, msg = FAIL, f"{type(exc).__name__}: {exc} ({traceback.format_exc(limit=1).splitlines()[-1]})"
+        results.append((v, name, msg))
+        print(_line(v, name, msg), flush=True)
+        if name == "processors":
+            for r in check_models(cfg):
+                results.append(r)
+                print(_line(*r), flush=True)
+    failed = [r for r in results if r[0] == FAIL]
+    print(f"doctor: {len(results) - len(failed)} of {len(results)} checks passed"
+          + (f"; FAILED: {', '.join(r[1] for r in failed)}" if failed else ""))
+    return 1 if failed else 0

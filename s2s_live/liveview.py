@@ -1,0 +1,100 @@
+"""Live terminal view: a compact table of the engine's state that refreshes in place.
+
+On a terminal it redraws the same lines (ANSI cursor-up); when stdout is not a terminal
+(logs, CI) it prints one summary line every few seconds instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import numpy as np
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    if isinstance(v, tuple):
+        return " ".join(_fmt(x) for x in v)
+    if isinstance(v, np.ndarray):
+        return "[" + " ".join(f"{x:.2f}" for x in v[:6]) + (" …]" if v.shape[0] > 6 else "]")
+    return str(v)
+
+
+def render(engine) -> list[str]:
+    """The table's lines for the engine's current state."""
+    s = engine.status()
+    c = s["counters"]
+    t = s["timings"]
+    vals = dict(engine.last_values)
+    fast = dict(engine.last_fast)
+
+    def ms(stage):
+        v = t.get(stage)
+        return f"{v['p50_ms']:6.2f} /{v['p99_ms']:6.2f}" if v else "     - /     -"
+
+    lines = [
+        f"s2s-live  {s['source']:<6} up {s['uptime_s']:7.1f}s  hop {s['hop']:.3f}s  health: {s['health']}",
+        f"audio     callbacks {c.get('callbacks', 0):>8}  overflows {c.get('overflows', 0):>4}  "
+        f"nonfinite {c.get('nonfinite', 0):>4}  ring overruns {c.get('ring_overruns', 0):>4}",
+        f"frames    emitted {c.get('frames', 0):>8}  dropped {c.get('dropped', 0):>4}  "
+        f"osc sent {c.get('osc_sent', 0):>9}  osc errors {c.get('osc_errors', 0):>4}  errors {c.get('errors', 0):>4}",
+        f"ms p50/p99  frame {ms('frame')}  fast {ms('fast')}  osc {ms('osc')}  latency {ms('latency')}",
+        f"level {fast.get('level', 0.0):.2f}  bands {_fmt(fast.get('bands', np.zeros(3)))}  "
+        f"onset {fast.get('onset', 0.0):.2f}  rms {vals.get('features/rms', 0.0):.3f}  "
+        f"centroid {vals.get('features/centroid', 0.0):7.1f} Hz",
+    ]
+    extra = []
+    for key in ("genre", "emotion/label", "emotion", "key", "bpm", "features/tempo"):
+        if key in vals:
+            extra.append(f"{key} {_fmt(vals[key])}")
+    if "bpm" in fast and "bpm" not in vals:
+        extra.append(f"bpm {_fmt(fast['bpm'])}")
+    lines.append("          " + "  ".join(extra) if extra else "          (no model outputs)")
+    lines.append("targets   " + ", ".join(s["targets"]))
+    return lines
+
+
+class LiveView:
+    """Redraws :func:`render` every ``interval`` seconds in a daemon thread."""
+
+    def __init__(self, engine, *, interval: float = 0.5, stream=None) -> None:
+        self.engine = engine
+        self.stream = stream or sys.stdout
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.interval = interval if self.tty else 2.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._n = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="s2s-liveview", daemon=True)
+        self._thread.start()
+
+    def _draw(self) -> None:
+        lines = render(self.engine)
+        if self.tty:
+            up = f"\x1b[{self._n}A" if self._n else ""
+            self.stream.write(up + "".join("\x1b[2K" + l[:160] + "\n" for l in lines))
+            self._n = len(lines)
+        else:
+            self.stream.write(" | ".join(l.strip() for l in lines[2:5]) + "\n")
+        self.stream.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self._draw()
+            except Exception as exc:  # noqa: BLE001 - the view must never take the engine down
+                self.stream.write(f"(live view error: {exc})\n")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+        try:
+            self._draw()
+        except Exception:  # noqa: BLE001
+            pass
