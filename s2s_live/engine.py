@@ -14,6 +14,7 @@ failures are counted and reported as ``/s2s/error``.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Callable
@@ -32,6 +33,7 @@ from .stats import Stats
 
 POLL_INTERVAL = 0.002  #: seconds the analysis thread sleeps when the ring is empty
 HEALTH_INTERVAL = 0.25  #: seconds between source health checks / visuals polls
+SWITCH_INTERVAL = 0.0005  #: seconds; Python's GIL switch interval while the engine runs
 ERROR_RATE = 10  #: at most this many /s2s/error messages per second (the rest are counted)
 
 
@@ -100,6 +102,10 @@ class Engine:
 
     def _start(self) -> None:
         cfg = self.cfg
+        # The PortAudio callback is Python and needs the GIL; with the default 5 ms switch
+        # interval a busy analysis thread can hold it for a whole JACK period (5.3 ms at
+        # 256/48000) and cause an overflow. 0.5 ms bounds that wait.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         if self.source is None:
             self.source = make_source(cfg)
         procs = self._processors if self._processors is not None else build_processors(cfg)
