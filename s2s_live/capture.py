@@ -29,6 +29,20 @@ DEVICE_TIMEOUT = 1.0
 REOPEN_INTERVAL = 2.0
 
 
+_HDR = 8  # int64 header slots: written, n_stamps, callbacks, overflows, status_flags, pid, -, -
+_W, _NST, _CB, _OVF, _FLAGS, _PID = range(6)
+
+
+def _ring_layout(capacity: int, channels: int, stamps: int, cb_slots: int) -> list[tuple[str, type, tuple]]:
+    return [("hdr", np.int64, (_HDR,)), ("last_cb", np.float64, (1,)),
+            ("data", np.float32, (capacity, channels)), ("stamp_end", np.int64, (stamps,)),
+            ("stamp_t", np.float64, (stamps,)), ("cb_dur", np.float64, (cb_slots,))]
+
+
+def _ring_nbytes(layout) -> int:
+    return sum(int(np.prod(shape)) * np.dtype(dt).itemsize for _, dt, shape in layout)
+
+
 class AudioRing:
     """Preallocated multi-channel float32 ring buffer, one writer and one reader.
 
@@ -41,34 +55,58 @@ class AudioRing:
         Interleaved channels per frame.
     stamps : int
         Number of (end frame, time) stamps kept, one per write, for latency measurement.
+    buffer : buffer or None
+        Memory to lay the ring out in (a ``SharedMemory.buf`` so that a capture process can be
+        the writer); None allocates private memory. Writer counters live in this memory.
     """
 
-    def __init__(self, capacity: int, channels: int, stamps: int = 4096) -> None:
+    def __init__(self, capacity: int, channels: int, stamps: int = 4096, *, buffer=None,
+                 cb_slots: int = 16384) -> None:
         if capacity <= 0 or channels <= 0:
             raise ValueError(f"capacity and channels must be positive, got {capacity}, {channels}")
         self.capacity = int(capacity)
         self.channels = int(channels)
-        self.data = np.zeros((self.capacity, self.channels), dtype=np.float32)
-        self.written = 0  # frames ever written (writer only)
+        layout = _ring_layout(self.capacity, self.channels, stamps, cb_slots)
+        self.nbytes = _ring_nbytes(layout)
+        if buffer is None:
+            buffer = bytearray(self.nbytes)
+        off = 0
+        for name, dt, shape in layout:
+            n = int(np.prod(shape)) * np.dtype(dt).itemsize
+            setattr(self, "_" + name, np.frombuffer(buffer, dtype=dt, count=int(np.prod(shape)), offset=off).reshape(shape))
+            off += n
+        self.data = self._data
         self.read = 0  # frames ever read (reader only)
         self.overruns = 0  # frames lost because the reader fell behind
-        self._stamp_end = np.zeros(stamps, dtype=np.int64)
-        self._stamp_t = np.zeros(stamps, dtype=np.float64)
-        self._n_stamps = 0
+
+    # Writer-side counters live in the (possibly shared) header.
+    @property
+    def written(self) -> int:
+        """Frames ever written (writer only)."""
+        return int(self._hdr[_W])
+
+    @property
+    def _n_stamps(self) -> int:
+        return int(self._hdr[_NST])
 
     def write(self, block: np.ndarray, t: float) -> None:
-        """Copy ``block`` (frames x channels, float32) in; never blocks or allocates arrays."""
+        """Copy ``block`` (frames x channels, float32) in; never blocks or allocates arrays.
+
+        The data is copied before the counter moves, so a reader never sees a partial block.
+        """
         n = block.shape[0]
-        w = self.written % self.capacity
+        w0 = int(self._hdr[_W])
+        w = w0 % self.capacity
         first = min(n, self.capacity - w)
-        self.data[w : w + first] = block[:first]
+        self._data[w : w + first] = block[:first]
         if first < n:
-            self.data[: n - first] = block[first:n]
-        self.written += n
-        k = self._n_stamps % self._stamp_end.shape[0]
-        self._stamp_end[k] = self.written
-        self._stamp_t[k] = t
-        self._n_stamps += 1
+            self._data[: n - first] = block[first:n]
+        k = int(self._hdr[_NST])
+        m = self._stamp_end.shape[0]
+        self._stamp_end[k % m] = w0 + n
+        self._stamp_t[k % m] = t
+        self._hdr[_W] = w0 + n
+        self._hdr[_NST] = k + 1
 
     def available(self) -> int:
         """Frames written but not yet read (capped at capacity)."""
@@ -79,17 +117,18 @@ class AudioRing:
 
     def read_into(self, out: np.ndarray, max_frames: int) -> int:
         """Copy up to ``max_frames`` unread frames into ``out[:n]``; returns n."""
-        behind = self.written - self.read
+        written = self.written
+        behind = written - self.read
         if behind > self.capacity:  # reader lapped: skip to the oldest frame still held
             self.overruns += behind - self.capacity
-            self.read = self.written - self.capacity
+            self.read = written - self.capacity
             behind = self.capacity
         n = min(behind, max_frames, out.shape[0])
         r = self.read % self.capacity
         first = min(n, self.capacity - r)
-        out[:first] = self.data[r : r + first]
+        out[:first] = self._data[r : r + first]
         if first < n:
-            out[first:n] = self.data[: n - first]
+            out[first:n] = self._data[: n - first]
         self.read += n
         return n
 
@@ -99,16 +138,18 @@ class AudioRing:
         Returns NaN when the stamp is no longer held.
         """
         m = self._stamp_end.shape[0]
-        lo = max(0, self._n_stamps - m)
-        for j in range(lo, self._n_stamps):  # stamps are increasing; few hundred at most
+        n_st = self._n_stamps
+        lo = max(0, n_st - m + 8)  # skip the oldest slots: the writer may be overwriting them
+        for j in range(lo, n_st):  # stamps are increasing; a few hundred at most
             k = j % m
             if self._stamp_end[k] > frame_index:
                 return float(self._stamp_t[k])
         return float("nan")
 
     def reset(self) -> None:
-        self.written = self.read = self.overruns = 0
-        self._n_stamps = 0
+        self._hdr[_W] = 0
+        self._hdr[_NST] = 0
+        self.read = self.overruns = 0
 
 
 @dataclass
@@ -143,33 +184,9 @@ class Source:
 # --------------------------------------------------------------------------------------------
 # PortAudio devices
 
-#: Streams whose host died and that could not be closed (kept so nothing tries to close them
-#: again). While this is non-empty, PortAudio must not be terminated: it would block.
-_ABANDONED: list = []
-
-
-def _close_quietly(s, timeout: float) -> None:
-    """Abort and close stream ``s`` in a helper thread; abandon it if that blocks."""
-    if s is None:
-        return
-
-    def close():
-        try:
-            s.abort(ignore_errors=True)
-            s.close(ignore_errors=True)
-        except Exception:  # noqa: BLE001 - closing a dead stream may fail; nothing to do
-            pass
-
-    t = threading.Thread(target=close, name="s2s-close-stream", daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
-        _ABANDONED.append(s)
-
-
 def abandoned_streams() -> int:
-    """How many dead streams were abandoned (the process should exit with os._exit)."""
-    return len(_ABANDONED)
+    """Streams that could not be closed (always 0: capture runs in its own process)."""
+    return 0
 
 
 def _sd():
@@ -239,8 +256,96 @@ def find_input_device(spec: int | str | None) -> dict:
     return matches[0]
 
 
+def _validate_device(spec, samplerate, channels) -> tuple[dict, int, list[int]]:
+    """Find the device and check rate/channels; DeviceError with the reason (runs where
+    PortAudio is initialised: the capture process)."""
+    info = find_input_device(spec)
+    sd = _sd()
+    sr = int(samplerate or info["samplerate"])
+    n_dev = info["channels"]
+    sel = list(range(n_dev)) if channels is None else list(channels)
+    if not sel or any((not isinstance(c, int)) or c < 0 or c >= n_dev for c in sel):
+        raise DeviceError(
+            f"channels={channels!r} not valid for {info['name']!r}: it has {n_dev} input "
+            f"channel(s), numbered 0..{n_dev - 1}"
+        )
+    try:
+        sd.check_input_settings(device=info["index"], channels=max(sel) + 1, samplerate=sr, dtype="float32")
+    except Exception as exc:  # sounddevice raises PortAudioError / ValueError
+        raise DeviceError(
+            f"device {info['name']!r} does not support samplerate={sr} Hz with {max(sel) + 1} channel(s) "
+            f"({exc}); its default rate is {info['samplerate']:.0f} Hz"
+        ) from None
+    return info, sr, sel
+
+
+def _capture_main(conn, spec, samplerate, blocksize, channels) -> None:  # pragma: no cover - child
+    """The capture process: PortAudio stream -> shared-memory ring. Nothing else runs here,
+    so the callback never waits for the analysis thread's GIL."""
+    from multiprocessing import shared_memory
+
+    try:
+        info, sr, sel = _validate_device(spec, samplerate, channels)
+    except DeviceError as exc:
+        conn.send(("error", str(exc)))
+        return
+    nch = max(sel) + 1
+    conn.send(("info", info, sr, sel))
+    try:
+        msg = conn.recv()
+    except (EOFError, OSError):
+        return
+    if msg[0] != "open":
+        return
+    _, shm_name, capacity, stamps = msg
+    shm = shared_memory.SharedMemory(name=shm_name)
+    ring = AudioRing(capacity, nch, stamps, buffer=shm.buf)
+    hdr, last_cb, cb_dur = ring._hdr, ring._last_cb, ring._cb_dur
+    n_dur = cb_dur.shape[0]
+    perf = time.perf_counter
+
+    def callback(indata, frames, time_info, status):  # noqa: ARG001
+        """Only copies the block into the ring and counts; stores its own duration."""
+        t0 = perf()
+        if status:
+            hdr[_FLAGS] += 1
+            if status.input_overflow:
+                hdr[_OVF] += 1
+        ring.write(indata, t0)
+        t1 = perf()
+        cb_dur[hdr[_CB] % n_dur] = t1 - t0
+        hdr[_CB] += 1
+        last_cb[0] = t1
+
+    sd = _sd()
+    try:
+        stream = sd.InputStream(device=info["index"], channels=nch, samplerate=sr, blocksize=blocksize,
+                                dtype="float32", callback=callback)
+        stream.start()
+    except Exception as exc:  # PortAudioError
+        conn.send(("error", f"cannot open input device {info['name']!r}: {exc}"))
+        return
+    last_cb[0] = perf()
+    conn.send(("ready",))
+    while True:
+        try:
+            if conn.poll(0.2) and conn.recv()[0] == "stop":
+                break
+        except (EOFError, OSError):  # the engine is gone
+            break
+    stream.stop()
+    stream.close()
+    del ring, hdr, last_cb, cb_dur
+    shm.close()
+
+
 class DeviceSource(Source):
-    """A PortAudio input stream that copies every block into an :class:`AudioRing`.
+    """A PortAudio input stream, run in its own capture process, feeding a shared-memory ring.
+
+    The capture process holds only the stream and its callback (copy + count), so the callback
+    never waits for the analysis thread to release the GIL, and a device or audio server that
+    dies cannot hang the engine: the process is killed and a fresh one (with freshly enumerated
+    devices) reopens the device by name every REOPEN_INTERVAL seconds.
 
     Parameters
     ----------
@@ -257,152 +362,198 @@ class DeviceSource(Source):
     """
 
     label = "device"
+    STARTUP_TIMEOUT = 30.0  #: seconds to wait for a capture process to answer
 
     def __init__(self, device=None, *, samplerate=None, blocksize=256, channels=None, ring_seconds=4.0):
+        import multiprocessing as mp
+
+        if not isinstance(blocksize, int) or blocksize < 0:
+            raise ValueError(f"blocksize must be an int >= 0, got {blocksize!r}")
         self.spec = device
-        self.info = find_input_device(device)
-        sd = _sd()
-        self.samplerate = int(samplerate or self.info["samplerate"])
-        if blocksize < 0:
-            raise ValueError(f"blocksize must be >= 0, got {blocksize}")
         self.blocksize = int(blocksize)
-        n_dev = self.info["channels"]
-        sel = list(range(n_dev)) if channels is None else list(channels)
-        if not sel or any((not isinstance(c, int)) or c < 0 or c >= n_dev for c in sel):
-            raise DeviceError(
-                f"channels={channels!r} not valid for {self.info['name']!r}: it has {n_dev} input "
-                f"channel(s), numbered 0..{n_dev - 1}"
-            )
-        self.selected = sel
-        self.channels = max(sel) + 1
-        try:
-            sd.check_input_settings(
-                device=self.info["index"], channels=self.channels, samplerate=self.samplerate, dtype="float32"
-            )
-        except Exception as exc:  # sounddevice raises PortAudioError / ValueError
-            raise DeviceError(
-                f"device {self.info['name']!r} does not support samplerate={self.samplerate} Hz with "
-                f"{self.channels} channel(s) ({exc}); its default rate is "
-                f"{self.info['samplerate']:.0f} Hz"
-            ) from None
-        self.ring = AudioRing(int(self.samplerate * ring_seconds), self.channels)
-        self.callbacks = 0
-        self.cb_durations = np.zeros(16384, dtype=np.float64)  # seconds, last 16384 callbacks
-        self.input_overflows = 0
-        self.status_flags = 0
+        self._want_sr = samplerate
+        self._want_channels = None if channels is None else list(channels)
+        self._ctx = mp.get_context("spawn")
+        self._proc = None
+        self._conn = None
+        self._shm = None
+        self._spawn(device)
+        msg = self._recv()
+        if msg[0] == "error":
+            self._kill()
+            raise DeviceError(msg[1])
+        _, self.info, self.samplerate, self.selected = msg
+        self.channels = max(self.selected) + 1
+        from multiprocessing import shared_memory
+
+        capacity = int(self.samplerate * ring_seconds)
+        self._stamps = 4096
+        probe = _ring_nbytes(_ring_layout(capacity, self.channels, self._stamps, 16384))
+        self._shm = shared_memory.SharedMemory(create=True, size=probe)
+        self.ring = AudioRing(capacity, self.channels, self._stamps, buffer=self._shm.buf)
+        self.ring.reset()
         self.reopens = 0
-        self.lost = 0  # times the device vanished
-        self._stream = None
-        self._last_cb = 0.0
+        self.lost = 0
         self._next_reopen = 0.0
         self._gone_message = ""
         self._reopening: threading.Thread | None = None
         self._reopen_result = ""
+        self._running = False
 
-    def _callback(self, indata, frames, time_info, status):  # noqa: ARG002
-        """PortAudio callback: only copies the block into the ring and counts. Nothing else.
+    # -- capture process -------------------------------------------------------------------
+    def _spawn(self, spec) -> None:
+        parent, child = self._ctx.Pipe()
+        self._proc = self._ctx.Process(target=_capture_main, name="s2s-capture", daemon=True,
+                                       args=(child, spec, self._want_sr, self.blocksize, self._want_channels))
+        self._proc.start()
+        child.close()
+        self._conn = parent
 
-        No allocation of arrays, no locks, no printing, no per-sample Python loops. Its own
-        duration is stored in a preallocated array for the benchmark.
-        """
-        t0 = time.perf_counter()
-        if status:
-            self.status_flags += 1
-            if status.input_overflow:
-                self.input_overflows += 1
-        self.ring.write(indata, t0)
-        t1 = time.perf_counter()
-        self.cb_durations[self.callbacks % self.cb_durations.shape[0]] = t1 - t0
-        self.callbacks += 1
-        self._last_cb = t1
+    def _recv(self):
+        if not self._conn.poll(self.STARTUP_TIMEOUT):
+            return ("error", f"the capture process did not answer within {self.STARTUP_TIMEOUT:.0f} s")
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError):
+            code = self._proc.exitcode if self._proc is not None else None
+            return ("error", f"the capture process exited (code {code}) before opening the device")
 
     def _open(self) -> None:
-        sd = _sd()
-        self._stream = sd.InputStream(
-            device=self.info["index"],
-            channels=self.channels,
-            samplerate=self.samplerate,
-            blocksize=self.blocksize,
-            dtype="float32",
-            callback=self._callback,
-        )
-        self._stream.start()
-        self._last_cb = time.perf_counter()
+        self._conn.send(("open", self._shm.name, self.ring.capacity, self._stamps))
+        msg = self._recv()
+        if msg[0] != "ready":
+            self._kill()
+            raise DeviceError(msg[1])
+        self.ring._last_cb[0] = time.perf_counter()
+
+    def _kill(self) -> None:
+        """Stop the capture process: ask, then SIGKILL (never blocks for long)."""
+        p, c = self._proc, self._conn
+        self._proc = self._conn = None
+        if c is not None:
+            try:
+                c.send(("stop",))
+            except (OSError, ValueError):
+                pass
+        if p is not None:
+            p.join(0.5)
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)
+        if c is not None:
+            c.close()
 
     def start(self) -> None:
-        try:
-            self._open()
-        except Exception as exc:  # PortAudioError
-            self._close_stream()
-            raise DeviceError(f"cannot open input device {self.info['name']!r}: {exc}") from None
-
-    def _close_stream(self, timeout: float = 1.0) -> None:
-        """Close the stream without ever hanging the caller.
-
-        PortAudio calls on a stream whose server died (e.g. jackd killed) can block forever,
-        so closing happens in a helper thread; a stream that does not close in ``timeout``
-        seconds is abandoned (kept referenced so the garbage collector never closes it).
-        """
-        s, self._stream = self._stream, None
-        _close_quietly(s, timeout)
+        if self._proc is None:
+            self._spawn(self.info["name"])
+            msg = self._recv()
+            if msg[0] == "error":
+                self._kill()
+                raise DeviceError(msg[1])
+        self._open()
+        self._running = True
 
     def stop(self) -> None:
-        self._close_stream()
+        self._running = False
+        t = self._reopening
+        if t is not None:
+            t.join(self.STARTUP_TIMEOUT)
+        self._kill()
 
-    def _reopen(self) -> None:
-        """Runs in a helper thread: re-enumerate devices and open the same device by name."""
+    def close(self) -> None:
+        """Stop and release the shared memory (the ring is replaced by an empty private one)."""
+        self.stop()
+        shm, self._shm = self._shm, None
+        if shm is None:
+            return
+        counters = self.counters()
+        self.ring = AudioRing(16, self.channels)  # drop our views into the shared block
+        self._final_counters = counters
         try:
-            sd = _sd()
-            if not _ABANDONED:  # Pa_Terminate would block on an abandoned (dead) stream
-                sd._terminate()
-                sd._initialize()
-            self.info = find_input_device(self.info["name"])
+            shm.unlink()
+        except FileNotFoundError:
+            pass
+        try:
+            shm.close()
+        except BufferError:  # someone still holds a view; the mapping goes with it
+            pass
+
+    def __del__(self):  # a source dropped without close() must not leave /dev/shm behind
+        try:
+            if self._shm is not None:
+                self._shm.unlink()
+        except Exception:  # noqa: BLE001 - best effort at interpreter exit
+            pass
+
+    # -- health ----------------------------------------------------------------------------
+    def _reopen(self) -> None:
+        """Helper thread: a fresh capture process re-enumerates devices and reopens by name."""
+        try:
+            self._kill()
+            self._spawn(self.info["name"])
+            msg = self._recv()
+            if msg[0] == "error":
+                raise DeviceError(msg[1])
+            _, info, sr, sel = msg
+            if sr != self.samplerate or max(sel) + 1 != self.channels:
+                raise DeviceError(f"device came back as {sr} Hz / {max(sel) + 1} ch, expected "
+                                  f"{self.samplerate} Hz / {self.channels} ch")
+            self.info = info
             self._open()
             self.reopens += 1
             self._reopen_result = f"input device {self.info['name']!r} reopened"
         except Exception as exc:  # noqa: BLE001 - keep retrying; report the reason
-            s, self._stream = self._stream, None
-            if s is not None:
-                _ABANDONED.append(s)
+            self._kill()
             self._reopen_result = f"reopen failed: {exc}"
 
     def health(self) -> SourceHealth:
-        """Detect a vanished device; retry opening it every REOPEN_INTERVAL seconds.
-
-        Never blocks: closing and reopening run in helper threads.
-        """
+        """Detect a vanished device; retry opening it every REOPEN_INTERVAL seconds. Never blocks."""
+        if not self._running:
+            return SourceHealth(True, "")
         now = time.perf_counter()
         if self._reopening is not None:
             if self._reopening.is_alive():
                 return SourceHealth(False, self._gone_message + "; reopening")
             self._reopening = None
             msg = self._reopen_result
-            if self._stream is not None:
+            if self._proc is not None:
                 self._gone_message = ""
                 return SourceHealth(True, msg)
+            self._next_reopen = now + REOPEN_INTERVAL
             return SourceHealth(False, f"{self._gone_message}; {msg}")
-        s = self._stream
-        if s is not None:
-            if (now - self._last_cb) < DEVICE_TIMEOUT:
+        if self._proc is not None:
+            alive = self._proc.is_alive()
+            if alive and (now - float(self.ring._last_cb[0])) < DEVICE_TIMEOUT:
                 return SourceHealth(True, "")
             self.lost += 1
-            self._gone_message = (f"input device {self.info['name']!r} stopped delivering audio "
-                                  f"(no callback for {DEVICE_TIMEOUT:.0f} s)")
-            dead, self._stream = s, None
-            threading.Thread(target=_close_quietly, args=(dead, 2.0), daemon=True).start()
+            why = "its capture process died" if not alive else f"no callback for {DEVICE_TIMEOUT:.0f} s"
+            self._gone_message = f"input device {self.info['name']!r} stopped delivering audio ({why})"
+            threading.Thread(target=self._kill, daemon=True).start()
+            self._proc = None
             self._next_reopen = now + REOPEN_INTERVAL
             return SourceHealth(False, self._gone_message + "; retrying")
         if now >= self._next_reopen:
-            self._next_reopen = now + REOPEN_INTERVAL
             self._reopening = threading.Thread(target=self._reopen, name="s2s-reopen", daemon=True)
             self._reopening.start()
+            return SourceHealth(False, self._gone_message + "; reopening")
         return SourceHealth(False, self._gone_message + "; waiting to retry")
 
+    @property
+    def callbacks(self) -> int:
+        return int(self.ring._hdr[_CB])
+
+    @property
+    def cb_durations(self) -> np.ndarray:
+        return self.ring._cb_dur
+
     def counters(self) -> dict:
+        if self._shm is None and getattr(self, "_final_counters", None):
+            return dict(self._final_counters)
+        h = self.ring._hdr
         return {
-            "callbacks": self.callbacks,
-            "overflows": self.input_overflows,
-            "status_flags": self.status_flags,
+            "callbacks": int(h[_CB]),
+            "overflows": int(h[_OVF]),
+            "status_flags": int(h[_FLAGS]),
             "device_lost": self.lost,
             "device_reopened": self.reopens,
         }

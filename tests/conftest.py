@@ -32,7 +32,6 @@ def jack_server():
     sd._terminate()  # close PortAudio before jackd goes away (pa_jack asserts otherwise)
     if server is not None:
         server.stop()
-    sd._initialize()
 
 
 @pytest.fixture

@@ -167,6 +167,24 @@ def reinit_portaudio() -> None:
 PLAYER = Path(__file__).with_name("jack_player.py")
 
 
+def input_clients() -> set[str]:
+    """JACK clients that have PortAudio input ports (capture processes)."""
+    return {p.split(":")[0] for p in jack_ports() if p.split(":")[0].startswith("PortAudio")
+            and p.split(":", 1)[1].startswith("in_")}
+
+
+def wait_new_input_client(before: set[str], timeout: float = 30.0) -> str:
+    """The name of a PortAudio input client that appeared after ``before`` was taken."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        new = input_clients() - before
+        if new:
+            time.sleep(0.1)
+            return sorted(new)[0]
+        time.sleep(0.05)
+    raise RuntimeError("no new PortAudio input client appeared")
+
+
 class JackPlayer:
     """A separate process (its own JACK client) playing a known signal, connected to a port."""
 
@@ -195,6 +213,16 @@ class JackPlayer:
         for p in jack_ports():
             c, _, name = p.partition(":")
             if c != self.client and c.startswith("PortAudio") and name.startswith("in_"):
+                subprocess.run(["jack_connect", f"{self.client}:out_0", p], capture_output=True, timeout=5)
+                done.append(p)
+        return done
+
+    def connect_to(self, client: str) -> list[str]:
+        """Connect out_0 to every input port of one JACK client."""
+        done = []
+        for p in jack_ports():
+            c, _, name = p.partition(":")
+            if c == client and name.startswith("in_"):
                 subprocess.run(["jack_connect", f"{self.client}:out_0", p], capture_output=True, timeout=5)
                 done.append(p)
         return done
@@ -273,6 +301,16 @@ class OscDump:
         for a, t, _ in list(self.lines):
             out.setdefault(a, set()).add(t)
         return out
+
+    def connect_to(self, client: str) -> list[str]:
+        """Connect out_0 to every input port of one JACK client."""
+        done = []
+        for p in jack_ports():
+            c, _, name = p.partition(":")
+            if c == client and name.startswith("in_"):
+                subprocess.run(["jack_connect", f"{self.client}:out_0", p], capture_output=True, timeout=5)
+                done.append(p)
+        return done
 
     def stop(self) -> None:
         if self.proc.poll() is None:
