@@ -31,6 +31,11 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="OSC target, repeatable (default 127.0.0.1:9000:s2s)")
     p.add_argument("--control-port", type=int, help="control server UDP port (default 9001; 0 = off)")
     p.add_argument("--control-host", help="control interface (default 127.0.0.1; others must be explicit)")
+    p.add_argument("--wek-port", type=int, help="listen for Wekinator's /wek/outputs on this port (12000; 0 = off)")
+    p.add_argument("--midi-out", metavar="PORT", help="send genre/emotion/level as MIDI CC (port name; else virtual)")
+    p.add_argument("--midi-in", metavar="PORT", help="MIDI control input: a note triggers an image, a CC sets smoothing")
+    p.add_argument("--midi-api", choices=("jack", "alsa", "coremidi"), help="rtmidi backend (default: platform's)")
+    p.add_argument("--midi-channel", type=int, help="MIDI channel 1..16 for the CCs sent (default 1)")
     p.add_argument("--visuals", choices=("procedural", "diffusers", "none"), help="visuals backend")
     p.add_argument("--visuals-model", metavar="PATH_OR_ID", help="local diffusers model folder or cached id")
     p.add_argument("--web-port", type=int, help="web viewer port (default 8765; 0 = off)")
@@ -61,7 +66,8 @@ def config_from_args(args: argparse.Namespace, *, demo: bool = False) -> Config:
                       ("hop", "hop"), ("window", "window"), ("control_port", "control_port"),
                       ("control_host", "control_host"), ("visuals", "visuals"),
                       ("visuals_model", "visuals_model"), ("web_port", "web_port"), ("out_dir", "out_dir"),
-                      ("seconds", "seconds")):
+                      ("seconds", "seconds"), ("wek_port", "wek_port"), ("midi_out", "midi_out"),
+                      ("midi_in", "midi_in"), ("midi_api", "midi_api"), ("midi_channel", "midi_channel")):
         v = getattr(args, flag, None)
         if v is not None and v is not False:
             over[key] = v

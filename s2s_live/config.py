@@ -55,11 +55,29 @@ class Config:
     control_host: str = "127.0.0.1"  #: control server interface (loopback unless explicit)
     control_port: int = 9001  #: control server UDP port; 0 disables it
     control_allow: list[str] | None = None  #: sender IPs allowed to control; None = any
+    wek_port: int = 0  #: UDP port of the /wek/outputs listener on control_host (Wekinator: 12000); 0 = off
+    midi_out: str | None = None  #: MIDI output port (name or substring; else a virtual port); None = off
+    midi_in: str | None = None  #: MIDI input port for control (notes -> image, CC -> smoothing); None = off
+    midi_api: str = ""  #: rtmidi API: "" platform default | "jack" | "alsa" | "coremidi"
+    midi_channel: int = 1  #: channel 1..16 of the CCs sent
+    midi_cc: dict[str, int] | None = None  #: output name[/k] -> CC 0..119; None = midi.DEFAULT_CC
+    midi_smoothing_cc: int = 1  #: incoming CC that sets smoothing (value/127*0.99), 0..119
     # --- visuals ------------------------------------------------------------------------
     visuals: str = "none"  #: "procedural" | "diffusers" | "none"
     visuals_model: str | None = None  #: local folder or cached id for diffusers
     web_port: int = 8765  #: web viewer port on 127.0.0.1; 0 disables it
     out_dir: str = "s2s_out"  #: where generated images are written
+    visuals_auto: bool = True  #: a new image every visuals_interval seconds (besides genre/emotion changes)
+    visuals_interval: float = 30.0  #: seconds between automatic images, 1..3600
+    visuals_min_interval: float = 2.0  #: rate limit: seconds between image starts, 0..600
+    visuals_size: int = 512  #: image width = height in px, multiple of 8 in 64..2048
+    visuals_steps: int = 2  #: diffusion steps per image, 1..50 (sd-turbo: 1-4)
+    visuals_guidance: float = 0.0  #: classifier-free guidance, 0..30 (0 for turbo models, ~7 classic SD)
+    visuals_strength: float = 0.0  #: img2img continuity from the previous image: 0 off, 0.3..0.7 evolve
+    visuals_device: str = "auto"  #: diffusers device: "auto" | "cpu" | "cuda[:N]"
+    visuals_taesd: str | None = None  #: local TAESD folder for a faster decode on CUDA; None = model's VAE
+    visuals_prompts: str | None = None  #: prompt templates TOML; None = packaged data/prompts.toml
+    visuals_live_fps: float = 20.0  #: live procedural animation in the web viewer, frames/s (0 off, <=60)
     # --- run ----------------------------------------------------------------------------
     seconds: float | None = None  #: stop after this many seconds; None = until Ctrl-C
     quiet: bool = False  #: no live terminal view
@@ -115,10 +133,19 @@ class Config:
             bad("samplerate", self.samplerate, "Hz in 8000..384000")
         if self.visuals not in ("procedural", "diffusers", "none"):
             bad("visuals", self.visuals, '"procedural", "diffusers" or "none"')
-        for name in ("control_port", "web_port"):
+        for name in ("control_port", "web_port", "wek_port"):
             v = getattr(self, name)
             if not isinstance(v, int) or not 0 <= v <= 65535:
                 bad(name, v, "a port in 0..65535 (0 disables)")
+        if not isinstance(self.midi_channel, int) or not 1 <= self.midi_channel <= 16:
+            bad("midi_channel", self.midi_channel, "a MIDI channel in 1..16")
+        if self.midi_api not in ("", "jack", "alsa", "coremidi"):
+            bad("midi_api", self.midi_api, '"", "jack", "alsa" or "coremidi"')
+        if not isinstance(self.midi_smoothing_cc, int) or not 0 <= self.midi_smoothing_cc <= 119:
+            bad("midi_smoothing_cc", self.midi_smoothing_cc, "a controller number in 0..119")
+        if self.midi_cc is not None and (not isinstance(self.midi_cc, dict) or not all(
+                isinstance(k, str) and isinstance(v, int) and 0 <= v <= 119 for k, v in self.midi_cc.items())):
+            bad("midi_cc", self.midi_cc, 'a table of output name -> CC 0..119, e.g. {level = 20}')
         if not isinstance(self.prefix, str) or not self.prefix.startswith("/") or self.prefix.endswith("/"):
             bad("prefix", self.prefix, 'an OSC address like "/s2s"')
         if self.seconds is not None and (not isinstance(self.seconds, (int, float)) or self.seconds <= 0):

@@ -1,23 +1,84 @@
 """Control stage: an OSC server that validates commands and calls the engine.
 
-Listens on 127.0.0.1:9001 by default (another interface only when configured explicitly).
-Every argument is checked (count, type, range); bad input gets ``/s2s/error`` back to the sender
-and a counter, never an exception in the engine. Replies go to the sender's address.
+Listens on 127.0.0.1:9001 by default (another interface only when configured explicitly, see
+``Config.control_host``). Every argument is checked (count, type, range); bad input gets
+``<prefix>/error s s`` (address, reason) back to the sender and a counter, never an exception
+in the engine. Replies go to the sender's address. Oversized (> :data:`MAX_DATAGRAM` bytes)
+and malformed datagrams are dropped and counted. The addresses are documented in docs/osc.md.
+
+The optional Wekinator listener (``Config.wek_port``, e.g. 12000) receives ``/wek/outputs
+f×M`` on the same interface and hands the values to the visuals as parameters.
+
+Counters (``ControlServer.counters``; every datagram lands in exactly one of the first five):
+``denied`` (sender not in the allowlist), ``oversize``, ``malformed`` (not decodable OSC),
+``handled`` (every message in it executed), ``bad`` (at least one message refused: unknown
+address or bad arguments); plus ``received`` (all datagrams), ``wek`` (Wekinator updates).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
+import re
+import select
 import socket
 import threading
 from typing import Any, Callable
 
-from pythonosc.osc_message import OscMessage, ParseError
-
-from .errors import OSCError
-from .osc_out import encode_message, parse_target
+from .errors import OSCError, S2SError
+from .osc_out import MAX_TARGETS, decode_packet, encode_message, make_profile
 
 MAX_DATAGRAM = 8192  #: larger control datagrams are dropped and counted
+MAX_PROMPT = 500  #: characters of a /visuals/generate prompt
+MAX_WEK = 64  #: most values accepted in /wek/outputs
+HOP_RANGE = (0.01, 1.0)  #: seconds
+SMOOTHING_RANGE = (0.0, 0.99)
+INTERVAL_RANGE = (1.0, 3600.0)  #: seconds between automatic images
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # a model folder name, never a path
+_SLOT_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+class CommandError(ValueError):
+    """A refused control command (the message is sent back as ``/s2s/error``)."""
+
+
+def check_args(args: list, spec: str, address: str) -> list:
+    """Check an argument list against ``spec`` and return it converted.
+
+    ``spec`` has one char per argument: ``f`` a finite number (int or float), ``i`` an integer
+    (a float with an integral value is accepted, as Pd and Max send floats), ``s`` a string;
+    arguments in ``[...]`` are optional. Raises CommandError naming the address and problem.
+    """
+    req = spec.split("[")[0]
+    opt = spec[len(req):].strip("[]")
+    if not len(req) <= len(args) <= len(req) + len(opt):
+        want = f"{len(req)}" + (f"..{len(req) + len(opt)}" if opt else "")
+        raise CommandError(f"{address} takes {want} argument(s) ({spec or 'none'}), got {len(args)}")
+    out: list = []
+    for k, (t, a) in enumerate(zip(req + opt, args)):
+        if t == "f":
+            if isinstance(a, bool) or not isinstance(a, (int, float)) or not math.isfinite(a):
+                raise CommandError(f"{address}: argument {k + 1} must be a finite number, got {a!r}")
+            a = float(a)
+        elif t == "i":
+            if isinstance(a, float) and math.isfinite(a) and a.is_integer():
+                a = int(a)
+            if isinstance(a, bool) or not isinstance(a, int):
+                raise CommandError(f"{address}: argument {k + 1} must be an integer, got {a!r}")
+        elif t == "s":
+            if not isinstance(a, str):
+                raise CommandError(f"{address}: argument {k + 1} must be a string, got {a!r}")
+            if not a.isprintable():
+                raise CommandError(f"{address}: argument {k + 1} contains control characters")
+        out.append(a)
+    return out
+
+
+def check_range(name: str, v: float, rng: tuple[float, float], unit: str = "") -> float:
+    if not rng[0] <= v <= rng[1]:
+        raise CommandError(f"{name}={v!r} is out of range; expected {rng[0]}..{rng[1]}{unit}")
+    return v
 
 
 class ControlServer:
@@ -26,33 +87,40 @@ class ControlServer:
     Parameters
     ----------
     engine : Engine
-        The engine to control.
+        The engine to control (see docs/osc.md for what each address calls).
     host, port : str, int
-        Interface and UDP port to bind (default loopback:9001).
+        Interface and UDP port to bind (default loopback:9001; 0 picks a free port).
     allow : list of str or None
         Sender IPs allowed; None allows any sender that can reach the socket.
+    wek_port : int or None
+        Port of the Wekinator ``/wek/outputs`` listener on ``host``; None reads
+        ``engine.cfg.wek_port``; 0 disables it.
     """
 
-    def __init__(self, engine, *, host: str = "127.0.0.1", port: int = 9001, allow=None) -> None:
+    def __init__(self, engine, *, host: str = "127.0.0.1", port: int = 9001, allow=None,
+                 wek_port: int | None = None) -> None:
         self.engine = engine
         self.prefix = engine.cfg.prefix
         self.host, self.port = host, port
-        self.allow = set(allow) if allow else None
-        self.counters = {"received": 0, "handled": 0, "bad": 0, "malformed": 0, "oversize": 0, "denied": 0}
+        self.allow = {str(ipaddress.ip_address(a)) for a in allow} if allow else None
+        self.counters = {"received": 0, "handled": 0, "bad": 0, "malformed": 0, "oversize": 0, "denied": 0,
+                         "wek": 0}
+        self.wek_values: list[float] = []  #: latest /wek/outputs
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(fam, socket.SOCK_DGRAM)
-        try:
-            self.sock.bind((host, port))
-        except OSError as exc:
-            self.sock.close()
-            raise OSCError(
-                f"cannot listen for control on {host}:{port} ({exc.strerror}); the port is probably in "
-                f"use by another program or another s2s-live — choose one with --control-port"
-            ) from None
+        self.sock = self._bind(host, port, "control", "--control-port")
         self.port = self.sock.getsockname()[1]
-        self.sock.settimeout(0.1)
+        if wek_port is None:
+            wek_port = int(getattr(engine.cfg, "wek_port", 0) or 0)
+        self.wek_sock = None
+        self.wek_port = 0
+        if wek_port:
+            try:
+                self.wek_sock = self._bind(host, wek_port, "Wekinator outputs", "--wek-port")
+            except OSCError:
+                self.sock.close()
+                raise
+            self.wek_port = self.wek_sock.getsockname()[1]
         p = self.prefix
         self.handlers: dict[str, Callable[[tuple, list], None]] = {
             f"{p}/ping": self._ping,
@@ -62,7 +130,28 @@ class ControlServer:
             f"{p}/smoothing": self._smoothing,
             f"{p}/targets/add": self._targets_add,
             f"{p}/targets/remove": self._targets_remove,
+            f"{p}/visuals/generate": self._visuals_generate,
+            f"{p}/visuals/auto": self._visuals_auto,
+            f"{p}/visuals/interval": self._visuals_interval,
+            f"{p}/model/load": self._model_load,
         }
+
+    @staticmethod
+    def _bind(host: str, port: int, what: str, flag: str) -> socket.socket:
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(fam, socket.SOCK_DGRAM)
+        try:
+            # A bigger receive buffer absorbs bursts (fuzzers, sliders dragged in Max).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise OSCError(
+                f"cannot listen for {what} on {host}:{port} ({exc.strerror}); the port is probably in "
+                f"use by another program or another s2s-live — choose one with {flag}"
+            ) from None
+        sock.setblocking(False)
+        return sock
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -75,120 +164,212 @@ class ControlServer:
             self._thread.join(timeout=1.0)
             self._thread = None
         self.sock.close()
+        if self.wek_sock is not None:
+            self.wek_sock.close()
 
     def _serve(self) -> None:
+        socks = [s for s in (self.sock, self.wek_sock) if s is not None]
         while not self._stop.is_set():
             try:
-                data, addr = self.sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                if self._stop.is_set():
-                    return
-                continue
-            self.handle(data, addr)
+                ready, _, _ = select.select(socks, [], [], 0.1)
+            except (OSError, ValueError):  # closed under us during stop()
+                return
+            for s in ready:
+                # Drain what is queued, but yield regularly so stop() stays prompt.
+                for _ in range(256):
+                    try:
+                        data, addr = s.recvfrom(65536)
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    except OSError:
+                        if self._stop.is_set():
+                            return
+                        break
+                    if s is self.sock:
+                        self.handle(data, addr)
+                    else:
+                        self.handle_wek(data, addr)
 
     # -- dispatch ---------------------------------------------------------------------------
     def reply(self, addr: tuple, address: str, tags: str, args: list) -> None:
         self.engine.osc.send_raw(addr, encode_message(address, tags, args))
 
     def error(self, addr: tuple, where: str, reason: str) -> None:
-        self.counters["bad"] += 1
         self.engine.stats.incr("control_bad")
-        self.reply(addr, f"{self.prefix}/error", "ss", [where, reason[:400]])
+        self.reply(addr, f"{self.prefix}/error", "ss", [where[:200], reason[:400]])
 
     def handle(self, data: bytes, addr: tuple) -> None:
         """Validate and execute one datagram (never raises)."""
-        self.counters["received"] += 1
+        c = self.counters
+        c["received"] += 1
         if self.allow is not None and addr[0] not in self.allow:
-            self.counters["denied"] += 1
+            c["denied"] += 1
             return
         if len(data) > MAX_DATAGRAM:
-            self.counters["oversize"] += 1
+            c["oversize"] += 1
             return
         try:
-            msg = OscMessage(data)
-            address, args = msg.address, list(msg.params)
-        except (ParseError, Exception):  # noqa: BLE001 - any malformed datagram is dropped
-            self.counters["malformed"] += 1
+            msgs = decode_packet(data)
+        except (ValueError, TypeError, IndexError):  # any malformed datagram is dropped
+            c["malformed"] += 1
+            self.engine.stats.incr("control_malformed")
             return
+        errors = [e for e in (self.dispatch(address, args, addr) for address, _tags, args in msgs) if e]
+        c["bad" if errors else "handled"] += 1  # counted before the reply leaves
+        for where, reason in errors:
+            self.error(addr, where, reason)
+
+    def dispatch(self, address: str, args: list, addr: tuple) -> tuple[str, str] | None:
+        """Run one decoded message; returns (address, reason) if it was refused."""
         h = self.handlers.get(address)
         if h is None:
-            self.error(addr, address, "unknown control address")
-            return
+            return address, (f"unknown control address; see docs/osc.md ({self.prefix}/ping, "
+                             f"{self.prefix}/hop, {self.prefix}/targets/add, ...)")
         try:
             h(addr, args)
-            self.counters["handled"] += 1
-        except (TypeError, ValueError) as exc:
-            self.error(addr, address, str(exc))
+            return None
+        except (CommandError, TypeError, ValueError, S2SError) as exc:
+            return address, str(exc)
         except Exception as exc:  # noqa: BLE001 - a command must never crash the engine
-            self.error(addr, address, f"{type(exc).__name__}: {exc}")
+            return address, f"{type(exc).__name__}: {exc}"
 
-    # -- argument checks --------------------------------------------------------------------
-    @staticmethod
-    def _args(args: list, spec: str, address: str) -> list:
-        """Check count and types: spec chars f (number), i (int), s (str); trailing [..] optional."""
-        req = spec.split("[")[0]
-        opt = spec[len(req):].strip("[]")
-        if not len(req) <= len(args) <= len(req) + len(opt):
-            raise ValueError(f"{address} takes {len(req)}" + (f"-{len(req) + len(opt)}" if opt else "")
-                             + f" argument(s) ({spec}), got {len(args)}")
-        out = []
-        for t, a in zip(req + opt, args):
-            if t == "f" and (isinstance(a, bool) or not isinstance(a, (int, float))):
-                raise TypeError(f"{address}: expected a number, got {a!r}")
-            if t == "i" and (isinstance(a, bool) or not isinstance(a, int)):
-                if isinstance(a, float) and a.is_integer():
-                    a = int(a)
-                else:
-                    raise TypeError(f"{address}: expected an integer, got {a!r}")
-            if t == "s" and not isinstance(a, str):
-                raise TypeError(f"{address}: expected a string, got {a!r}")
-            out.append(a)
-        return out
+    def ack(self, addr: tuple, what: str, tags: str = "", args: list | None = None) -> None:
+        """``<prefix>/ack s ...``: the command address and the value now in effect."""
+        self.reply(addr, f"{self.prefix}/ack", "s" + tags, [f"{self.prefix}/{what}"] + list(args or []))
 
     # -- handlers ---------------------------------------------------------------------------
     def _ping(self, addr, args):
-        self._args(args, "", "ping")
+        check_args(args, "", "ping")
         self.reply(addr, f"{self.prefix}/pong", "", [])
 
     def _meta(self, addr, args):
-        self._args(args, "", "meta")
-        t = next((t for t in self.engine.osc.targets), None)
-        if t is None:
-            return
-        for m in t.profile.start_messages(self.engine.meta()):
+        check_args(args, "", "meta")
+        prof = make_profile("s2s", self.prefix)
+        prof.bind(self.engine.osc.outputs)
+        for m in prof.start_messages(self.engine.meta()):
             self.engine.osc.send_raw(addr, m)
 
     def _status(self, addr, args):
-        self._args(args, "", "status")
+        check_args(args, "", "status")
         s = self.engine.status()
-        c = s["counters"]
-        self.reply(addr, f"{self.prefix}/status", "s", [json.dumps(s, default=float)[:8000]])
+        c = s.get("counters", {})
+        s["control"] = dict(self.counters)
+        self.reply(addr, f"{self.prefix}/status", "s", [json.dumps(s, default=float)[:7900]])
         self.reply(addr, f"{self.prefix}/status/frames", "iii",
-                   [c.get("frames", 0), c.get("dropped", 0), c.get("overflows", 0)])
+                   [int(c.get("frames", 0)), int(c.get("dropped", 0)), int(c.get("overflows", 0))])
 
     def _hop(self, addr, args):
-        (hop,) = self._args(args, "f", "hop")
-        if not 0.01 <= hop <= 1.0:
-            raise ValueError(f"hop={hop} out of range; expected 0.01..1.0 seconds")
-        self.engine.set_hop(float(hop))
+        (hop,) = check_args(args, "f", "hop")
+        self.engine.set_hop(check_range("hop", hop, HOP_RANGE, " seconds"))
+        self.ack(addr, "hop", "f", [hop])
 
     def _smoothing(self, addr, args):
-        (v,) = self._args(args, "f", "smoothing")
-        if not 0.0 <= v <= 0.99:
-            raise ValueError(f"smoothing={v} out of range; expected 0..0.99")
-        self.engine.set_smoothing(float(v))
+        (v,) = check_args(args, "f", "smoothing")
+        self.engine.set_smoothing(check_range("smoothing", v, SMOOTHING_RANGE))
+        self.ack(addr, "smoothing", "f", [v])
+
+    @staticmethod
+    def _ip(host: str) -> str:
+        # Only literal addresses (and localhost): a name lookup could block this thread for
+        # seconds, and names are easy to give on the command line instead.
+        if host == "localhost":
+            return "127.0.0.1"
+        try:
+            return str(ipaddress.ip_address(host))
+        except ValueError:
+            raise CommandError(f"host={host!r} is invalid; expected an IPv4/IPv6 address or 'localhost'") from None
 
     def _targets_add(self, addr, args):
-        a = self._args(args, "si[s]", "targets/add")
-        host, port = a[0], a[1]
+        a = check_args(args, "si[s]", "targets/add")
+        host, port = self._ip(a[0]), a[1]
+        check_range("port", port, (1, 65535))
         profile = a[2] if len(a) > 2 else "s2s"
-        parse_target(f"{host}:{port}:{profile}")  # validates port and profile
         t = self.engine.osc.add_target(host, port, profile)
         self.engine.osc.send_meta(self.engine.meta(), only=t)
+        self.ack(addr, "targets/add", "sis", [host, port, t.profile.spec])
 
     def _targets_remove(self, addr, args):
-        host, port = self._args(args, "si", "targets/remove")
+        host, port = check_args(args, "si", "targets/remove")
+        host = self._ip(host)
         if not self.engine.osc.remove_target(host, port):
-            raise ValueError(f"no target {host}:{port}")
+            raise CommandError(f"no target {host}:{port}; targets are {[t.spec for t in self.engine.osc.targets]}")
+        self.ack(addr, "targets/remove", "si", [host, port])
+
+    def _visuals(self):
+        v = getattr(self.engine, "visuals", None)
+        if v is None:
+            raise CommandError("visuals are off; start with --visuals procedural or --visuals diffusers")
+        return v
+
+    def _visuals_generate(self, addr, args):
+        a = check_args(args, "[s]", "visuals/generate")
+        prompt = a[0] if a and a[0].strip() else None
+        if prompt is not None and len(prompt) > MAX_PROMPT:
+            raise CommandError(f"prompt is {len(prompt)} characters long; at most {MAX_PROMPT}")
+        self._visuals().generate(prompt=prompt)
+        self.ack(addr, "visuals/generate")
+
+    def _visuals_auto(self, addr, args):
+        (on,) = check_args(args, "i", "visuals/auto")
+        check_range("auto", on, (0, 1), " (0 off, 1 on)")
+        self._visuals().set_auto(bool(on))
+        self.ack(addr, "visuals/auto", "i", [on])
+
+    def _visuals_interval(self, addr, args):
+        (s,) = check_args(args, "f", "visuals/interval")
+        check_range("interval", s, INTERVAL_RANGE, " seconds")
+        self._visuals().set_interval(s)
+        self.ack(addr, "visuals/interval", "f", [s])
+
+    def _model_load(self, addr, args):
+        slot, name = check_args(args, "ss", "model/load")
+        if not _SLOT_RE.fullmatch(slot):
+            raise CommandError(f"slot={slot!r} is invalid; expected a slot name like 'genre' or 'emotion'")
+        if not _NAME_RE.fullmatch(name) or ".." in name:
+            raise CommandError(f"model name {name!r} is invalid; expected a folder name under the models "
+                               f"directory (letters, digits, _ . -), never a path")
+        host = getattr(self.engine, "models", None)
+        if host is None:
+            raise CommandError("no model host: this engine runs without model slots")
+        host.load(slot, name)
+        pipe = getattr(self.engine, "pipeline", None)
+        if pipe is not None:  # the new model's outputs may differ: refresh profiles and meta
+            self.engine.osc.bind_outputs(pipe.outputs())
+            self.engine.osc.send_meta(self.engine.meta())
+        self.ack(addr, "model/load", "ss", [slot, name])
+
+    # -- Wekinator --------------------------------------------------------------------------
+    def handle_wek(self, data: bytes, addr: tuple) -> None:
+        """``/wek/outputs f×M`` (M 1..64, finite) -> ``engine.visuals.set_params``; anything
+        else is counted as malformed/bad (no replies: Wekinator does not read them)."""
+        c = self.counters
+        c["received"] += 1
+        if self.allow is not None and addr[0] not in self.allow:
+            c["denied"] += 1
+            return
+        if len(data) > MAX_DATAGRAM:
+            c["oversize"] += 1
+            return
+        try:
+            msgs = decode_packet(data)
+        except (ValueError, TypeError, IndexError):
+            c["malformed"] += 1
+            return
+        ok = True
+        for address, _tags, args in msgs:
+            vals: Any = None
+            if address == "/wek/outputs" and 1 <= len(args) <= MAX_WEK and all(
+                    isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a) for a in args):
+                vals = [float(a) for a in args]
+            if vals is None:
+                ok = False
+                continue
+            self.wek_values = vals
+            c["wek"] += 1
+            v = getattr(self.engine, "visuals", None)
+            if v is not None:
+                try:
+                    v.set_params(vals)
+                except Exception as exc:  # noqa: BLE001 - visuals faults are reported, not raised
+                    self.engine.report_error("wekinator", f"{type(exc).__name__}: {exc}")
+        c["handled" if ok else "bad"] += 1

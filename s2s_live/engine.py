@@ -74,6 +74,7 @@ class Engine:
         for spec in self.cfg.targets:
             self.osc.add_target(*parse_target(spec))
         self.control = None
+        self.midi = None
         self.visuals = None
         self.models = None  # the model host (inference), when processors include one
         self.finished = threading.Event()  # set when a non-looping file ends
@@ -120,6 +121,9 @@ class Engine:
             self.control = ControlServer(self, host=cfg.control_host, port=cfg.control_port,
                                          allow=cfg.control_allow)
             self.control.start()
+        from .midi import from_config as midi_from_config
+
+        self.midi = midi_from_config(self)  # None unless midi_out / midi_in are set
         if cfg.visuals != "none":
             from .visuals.controller import VisualsController
 
@@ -144,14 +148,14 @@ class Engine:
             self.source.stop()
             if hasattr(self.source, "close"):
                 self.source.close()
-        for part in (self.control, self.visuals):
+        for part in (self.control, self.midi, self.visuals):
             if part is not None:
                 try:
                     part.stop()
                 except Exception as exc:  # noqa: BLE001 - keep shutting the rest down
                     self.stats.incr("errors:shutdown")
                     self.health_message = f"shutdown: {exc}"
-        self.control = self.visuals = None
+        self.control = self.midi = self.visuals = None
         if self.pipeline is not None:
             self.pipeline.close()
         self.osc.close()

@@ -1,20 +1,33 @@
-"""OSC output stage: encode plain OSC messages and send them to several UDP targets.
+"""OSC output stage: encode/decode plain OSC messages and send them to several UDP targets.
 
 Sending never blocks: one non-blocking UDP socket per address family; a full socket buffer or
 an unreachable host is counted, never waited on. Host names are resolved once, when a target is
 added, never in the analysis thread's hot path. Messages are plain (no bundles: Pd's
 ``oscparse`` ignores timetags) with float32/int32/string arguments.
 
-Each target has a *profile* that turns the engine's output values into messages:
-``s2s`` (every documented address), and the tool-specific profiles registered in
-:data:`PROFILES` (see docs/osc.md).
+Each target has a *profile* that turns the engine's output values into messages (the contract
+is docs/osc.md):
+
+* ``s2s`` — every declared output on ``<prefix>/<name>``, in its documented unit and range;
+* ``max``, ``sc`` — the same addresses, float values normalised to 0..1 from each output's
+  declared range (so a patch can map them without knowing units);
+* ``touchdesigner`` — one number per address (vectors split to ``<name>/<k>``), strings on a
+  slow address (on change, refreshed every :data:`STRING_REFRESH` s) plus an integer index;
+* ``wekinator`` — one fixed-length ``/wek/inputs`` vector per hop (:data:`WEK_INPUTS`), and
+  ``/wekinator/control/setInputNames`` at start.
+
+A profile spec is ``NAME[:raw|:norm]``: ``:raw`` sends declared units, ``:norm`` normalises
+(``s2s`` defaults to raw, every other profile to norm).
 """
 
 from __future__ import annotations
 
+import math
+import re
 import socket
 import struct
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -23,6 +36,9 @@ from .errors import ConfigError, OSCError
 from .processor import Output
 
 MAX_DATAGRAM = 65507  #: largest UDP payload; larger messages are refused and counted
+MAX_TARGETS = 32  #: more targets than this are refused (each costs CPU every fast block)
+STRING_REFRESH = 2.0  #: seconds between repeats of unchanged strings (touchdesigner profile)
+WEK_PORT = 6448  #: Wekinator's default input port
 
 
 # ------------------------------------------------------------------------------------------
@@ -63,10 +79,99 @@ def encode_message(address: str, tags: str, args: Sequence[Any]) -> bytes:
 
 
 def encode_floats(address: str, values: np.ndarray) -> bytes:
-    """Fast path for a float vector: one ``struct.pack`` call."""
+    """Fast path for a float vector: one ``tobytes`` call."""
     n = values.shape[0]
     head = _pad(address.encode()) + _pad(("," + "f" * n).encode())
     return head + np.asarray(values, dtype=">f4").tobytes()
+
+
+def _read_string(data: bytes, pos: int) -> tuple[str, int]:
+    end = data.find(b"\0", pos)
+    if end < 0:
+        raise ValueError("unterminated OSC string")
+    s = data[pos:end].decode("utf-8")  # UnicodeDecodeError is a ValueError
+    return s, (end // 4 + 1) * 4
+
+
+def decode_message(data: bytes) -> tuple[str, str, list]:
+    """Decode one OSC message strictly (the control server's parser).
+
+    Supports the OSC 1.0/1.1 tags i f s b h d T F N I; anything else, truncation, missing
+    padding or trailing bytes raises ValueError. Returns (address, tags, args); ``d``
+    arrives as float, ``h`` as int, T/F as bool, N/I as None.
+    """
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"data must be bytes, got {type(data).__name__}")
+    data = bytes(data)
+    n = len(data)
+    if n < 4 or n % 4 or data[0:1] != b"/":
+        raise ValueError("not an OSC message (must start with '/' and be a multiple of 4 bytes)")
+    address, pos = _read_string(data, 0)
+    if pos > n:
+        raise ValueError("address padding runs past the end")
+    if pos == n:  # OSC 1.0 allows a missing type tag string: no arguments
+        return address, "", []
+    tagstr, pos = _read_string(data, pos)
+    if pos > n or not tagstr.startswith(","):
+        raise ValueError("bad type tag string")
+    tags = tagstr[1:]
+    args: list = []
+    for t in tags:
+        if t in "if":
+            if pos + 4 > n:
+                raise ValueError("truncated argument")
+            args.append(struct.unpack_from(">i" if t == "i" else ">f", data, pos)[0])
+            pos += 4
+        elif t in "hd":
+            if pos + 8 > n:
+                raise ValueError("truncated argument")
+            args.append(struct.unpack_from(">q" if t == "h" else ">d", data, pos)[0])
+            pos += 8
+        elif t == "s":
+            s, pos = _read_string(data, pos)
+            if pos > n:
+                raise ValueError("string padding runs past the end")
+            args.append(s)
+        elif t == "b":
+            if pos + 4 > n:
+                raise ValueError("truncated blob size")
+            size = struct.unpack_from(">i", data, pos)[0]
+            end = pos + 4 + size
+            if size < 0 or end > n:
+                raise ValueError("bad blob size")
+            args.append(data[pos + 4 : end])
+            pos = pos + 4 + ((size + 3) // 4) * 4
+        elif t in "TF":
+            args.append(t == "T")
+        elif t in "NI":
+            args.append(None)
+        else:
+            raise ValueError(f"unsupported type tag {t!r}")
+    if pos != n:
+        raise ValueError("trailing bytes after the arguments")
+    return address, tags, args
+
+
+def decode_packet(data: bytes, depth: int = 0) -> list[tuple[str, str, list]]:
+    """Decode a message or a bundle (timetags ignored, at most 4 levels, 64 elements)."""
+    if data[:8] != b"#bundle\0":
+        return [decode_message(data)]
+    if depth >= 4:
+        raise ValueError("bundles nested too deeply")
+    if len(data) < 16:
+        raise ValueError("truncated bundle")
+    pos, out = 16, []
+    while pos < len(data):
+        if pos + 4 > len(data):
+            raise ValueError("truncated bundle element size")
+        size = struct.unpack_from(">i", data, pos)[0]
+        if size <= 0 or size % 4 or pos + 4 + size > len(data):
+            raise ValueError("bad bundle element size")
+        out += decode_packet(data[pos + 4 : pos + 4 + size], depth + 1)
+        pos += 4 + size
+        if len(out) > 64:
+            raise ValueError("too many messages in one bundle")
+    return out
 
 
 def output_args(o: Output, value: Any) -> tuple[str, list] | None:
@@ -74,12 +179,17 @@ def output_args(o: Output, value: Any) -> tuple[str, list] | None:
     if value is None:
         return None
     if len(o.type) > 1:  # mixed tuple, e.g. ("rock", 0.8) for "sf"
-        vals = list(value)
+        try:
+            vals = list(value)
+        except TypeError:
+            return None
         if len(vals) != len(o.type):
             return None
         return o.type, vals
     if o.shape == 1:
         if isinstance(value, np.ndarray):
+            if value.size == 0:
+                return None
             value = value.reshape(-1)[0]
         return o.type, [value]
     arr = np.asarray(value).reshape(-1)
@@ -90,38 +200,91 @@ def output_args(o: Output, value: Any) -> tuple[str, list] | None:
     return o.type * o.shape, arr.tolist()
 
 
+def _scaler(o: Output) -> tuple[float, float] | None:
+    """(offset, scale) mapping the declared range to 0..1 (then clipped), or None when the output
+    has no finite range (ints and strings are never scaled)."""
+    if o.range is None or "f" not in o.type:
+        return None
+    lo, hi = float(o.range[0]), float(o.range[1])
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return None
+    return lo, 1.0 / (hi - lo)
+
+
+def _unit(v: float, sc: tuple[float, float]) -> float:
+    x = (float(v) - sc[0]) * sc[1]
+    return 0.0 if not x > 0.0 else 1.0 if x > 1.0 else x  # NaN -> 0
+
+
 # ------------------------------------------------------------------------------------------
 # Profiles
 
 
 class Profile:
-    """Turns values into (address, datagram) pairs for one kind of receiver.
+    """Turns values into datagrams for one kind of receiver.
 
     The ``s2s`` profile sends every non-internal output on ``<prefix>/<address>``.
-    Subclasses override :meth:`frame_messages` / :meth:`fast_messages` / :meth:`start_messages`.
+    Subclasses override :meth:`frame_messages` / :meth:`fast_messages` / :meth:`start_messages`
+    / :meth:`event_message`.
+
+    Parameters
+    ----------
+    prefix : str
+        Address prefix, e.g. ``/s2s``.
+    normalise : bool or None
+        Map float values to 0..1 from each output's declared range; None = the profile's
+        default (:attr:`normalise_default`).
     """
 
     name = "s2s"
+    normalise_default = False
 
-    def __init__(self, prefix: str = "/s2s") -> None:
+    def __init__(self, prefix: str = "/s2s", *, normalise: bool | None = None) -> None:
         self.prefix = prefix
+        self.normalise = self.normalise_default if normalise is None else bool(normalise)
+        self.outputs: list[Output] = []
+        self._scale: dict[str, tuple[float, float] | None] = {}
+
+    @property
+    def spec(self) -> str:
+        """The profile spec that recreates this profile (``NAME[:raw|:norm]``)."""
+        if self.normalise == self.normalise_default:
+            return self.name
+        return f"{self.name}:{'norm' if self.normalise else 'raw'}"
 
     def bind(self, outputs: Sequence[Output]) -> None:
         """Called when the output list is known (and again when it changes)."""
         self.outputs = [o for o in outputs if o.osc_address]
+        self._scale = {o.name: _scaler(o) if self.normalise else None for o in self.outputs}
+
+    def sent_range(self, o: Output) -> tuple[float, float] | None:
+        """The range of the values this profile sends for ``o`` (after normalisation)."""
+        return (0.0, 1.0) if self._scale.get(o.name) is not None else o.range
+
+    def args(self, o: Output, value: Any) -> tuple[str, list] | None:
+        """Tags and args for one output value, normalised when this profile does so."""
+        ta = output_args(o, value)
+        if ta is None:
+            return None
+        sc = self._scale.get(o.name)
+        if sc is not None:
+            tags, vals = ta
+            ta = tags, [_unit(v, sc) if t == "f" else v for t, v in zip(tags, vals)]
+        return ta
 
     def _messages(self, values: dict, streams: tuple[str, ...]) -> list[bytes]:
         out = []
+        p = self.prefix
         for o in self.outputs:
             if o.stream not in streams:
                 continue
             v = values.get(o.name)
             if v is None:
                 continue
-            ta = output_args(o, v)
+            ta = self.args(o, v)
             if ta is None:
                 continue
-            out.append(encode_message(f"{self.prefix}/{o.osc_address}", ta[0], ta[1]))
+            out.append(encode_message(f"{p}/{o.osc_address}", ta[0], ta[1]))
         return out
 
     def frame_messages(self, values: dict, index: int, t: float) -> list[bytes]:
@@ -132,26 +295,223 @@ class Profile:
         return self._messages(values, ("fast", "event"))
 
     def start_messages(self, meta: dict) -> list[bytes]:
-        """``/s2s/meta/...`` messages describing the stream (sent at start and on request)."""
+        """``<prefix>/meta/...`` messages describing the stream (sent at start and on request).
+
+        Order: version, profile, rates, hop, one ``meta/output`` per output (address, type,
+        shape, sent range lo, hi, stream), labels where declared, then ``meta/done i`` (count).
+        """
         p = self.prefix
+        rates = list(meta.get("rates") or [meta.get("samplerate", 0), 22050, 16000])
         msgs = [
             encode_message(f"{p}/meta/version", "s", [meta.get("version", "")]),
-            encode_message(f"{p}/meta/rates", "iii", [meta.get("samplerate", 0), 22050, 16000]),
+            encode_message(f"{p}/meta/profile", "s", [self.spec]),
+            encode_message(f"{p}/meta/rates", "iii", [int(r or 0) for r in rates[:3]]),
             encode_message(f"{p}/meta/hop", "f", [meta.get("hop", 0.0)]),
         ]
         for o in self.outputs:
-            lo, hi = o.range if o.range is not None else (0.0, 0.0)
-            msgs.append(encode_message(f"{p}/meta/output", "ssiff", [f"{p}/{o.osc_address}", o.type, o.shape, lo, hi]))
+            r = self.sent_range(o)
+            lo, hi = r if r is not None else (0.0, 0.0)
+            msgs.append(encode_message(f"{p}/meta/output", "ssiffs",
+                                       [f"{p}/{o.osc_address}", o.type, o.shape, lo, hi, o.stream]))
             if o.labels:
                 msgs.append(encode_message(f"{p}/meta/labels/{o.osc_address}", "s" * len(o.labels), list(o.labels)))
+        msgs.append(encode_message(f"{p}/meta/done", "i", [len(self.outputs)]))
         return msgs
 
     def event_message(self, address: str, tags: str, args: Sequence[Any]) -> bytes | None:
         return encode_message(f"{self.prefix}/{address}", tags, list(args))
 
 
-#: Profile name -> class. Tool-specific profiles register themselves here.
-PROFILES: dict[str, type[Profile]] = {"s2s": Profile, "max": Profile, "sc": Profile}
+class MaxProfile(Profile):
+    """Max/MSP: the s2s addresses, float values normalised to 0..1 (``udpreceive`` + ``route``)."""
+
+    name = "max"
+    normalise_default = True
+
+
+class SCProfile(Profile):
+    """SuperCollider: the s2s addresses, float values normalised to 0..1 (``OSCdef``)."""
+
+    name = "sc"
+    normalise_default = True
+
+
+class TouchDesignerProfile(Profile):
+    """TouchDesigner: one number per address, for an OSC In CHOP; strings for an OSC In DAT.
+
+    * float/int scalars: ``<p>/<name>`` (floats normalised by default);
+    * vectors: ``<p>/<name>/<k>`` for k = 0..N-1 (labels in ``/s2s/meta/labels/<name>``);
+    * mixed outputs (e.g. ``genre s f``): numeric element k on ``<p>/<name>/<k>``;
+    * strings (``key``, ``emotion/label``, the string element k of a mixed output): the string
+      on ``<p>/<name>`` (or ``<p>/<name>/<k>``) only when it changes and every
+      :data:`STRING_REFRESH` s, and, when the output declares its labels, the label's index on
+      ``<p>/<name>/index`` (``<p>/<name>/<k>/index``) every time;
+    * events (``genre/changed``, ``beat``, images, errors) unchanged.
+    """
+
+    name = "touchdesigner"
+    normalise_default = True
+
+    def __init__(self, prefix: str = "/s2s", *, normalise: bool | None = None) -> None:
+        super().__init__(prefix, normalise=normalise)
+        self._last_str: dict[str, tuple[str, float]] = {}
+
+    def bind(self, outputs: Sequence[Output]) -> None:
+        super().bind(outputs)
+        self._index = {o.name: {lab: i for i, lab in enumerate(o.labels)} for o in self.outputs}
+
+    def _string(self, out: list, addr: str, o: Output, s: str, now: float) -> None:
+        last = self._last_str.get(addr)
+        if last is None or last[0] != s or now - last[1] >= STRING_REFRESH:
+            self._last_str[addr] = (s, now)
+            out.append(encode_message(addr, "s", [s]))
+        idx = self._index.get(o.name, {}).get(s)
+        if idx is not None:
+            out.append(encode_message(f"{addr}/index", "i", [idx]))
+
+    def _messages(self, values: dict, streams: tuple[str, ...]) -> list[bytes]:
+        out: list[bytes] = []
+        p = self.prefix
+        now = time.monotonic()
+        for o in self.outputs:
+            if o.stream not in streams:
+                continue
+            v = values.get(o.name)
+            if v is None:
+                continue
+            ta = self.args(o, v)
+            if ta is None:
+                continue
+            tags, vals = ta
+            base = f"{p}/{o.osc_address}"
+            if o.stream == "event":
+                out.append(encode_message(base, tags, vals))
+            elif len(o.type) > 1:  # mixed
+                for k, (t, a) in enumerate(zip(tags, vals)):
+                    if t == "s":
+                        self._string(out, f"{base}/{k}", o, str(a), now)
+                    else:
+                        out.append(encode_message(f"{base}/{k}", t, [a]))
+            elif o.type == "s":
+                self._string(out, base, o, str(vals[0]), now)
+            elif o.shape == 1:
+                out.append(encode_message(base, tags, vals))
+            else:
+                t = o.type
+                out.extend(encode_message(f"{base}/{k}", t, [a]) for k, a in enumerate(vals))
+        return out
+
+
+#: The fixed Wekinator input selection: (name, candidate outputs, count). The first candidate
+#: the engine declares is used; ``name#k`` starts at element k of a vector/mixed output. Missing
+#: outputs (e.g. no genre model loaded) send zeros, so the input count K never changes.
+WEK_INPUTS: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("genre", ("genre/probs",), 10),
+    ("valence", ("emotion/valence", "emotion#0", "emotion/rules#0"), 1),
+    ("arousal", ("emotion/arousal", "emotion#1", "emotion/rules#1"), 1),
+    ("level", ("level",), 1),
+    ("band", ("bands",), 3),
+    ("onset", ("onset",), 1),
+    ("centroid", ("features/centroid",), 1),
+    ("bpm", ("bpm", "features/tempo"), 1),
+    ("latent_xy", ("latent/xy",), 2),
+    ("latent", ("latent",), 8),
+)
+WEK_K = sum(n for _, _, n in WEK_INPUTS)  #: length of /wek/inputs (29)
+
+
+class WekinatorProfile(Profile):
+    """Wekinator: ``/wek/inputs f×K`` (K = :data:`WEK_K`) once per hop, to port 6448.
+
+    The vector is the concatenation of :data:`WEK_INPUTS`; vectors longer than their slot are
+    truncated, shorter ones and missing outputs are zero-padded. Fast-stream values (level,
+    bands, onset, bpm) are the latest ones before the frame. ``/wekinator/control/setInputNames``
+    with K names is sent at start. No other messages go to this target.
+    """
+
+    name = "wekinator"
+    normalise_default = True
+
+    def __init__(self, prefix: str = "/s2s", *, normalise: bool | None = None) -> None:
+        super().__init__(prefix, normalise=normalise)
+        self.vec = np.zeros(WEK_K, dtype=np.float64)
+        self._fast: dict[str, Any] = {}
+        self._slots: list[tuple[int, int, Output | None, int]] = []
+        self.names: list[str] = []
+
+    def bind(self, outputs: Sequence[Output]) -> None:
+        super().bind(outputs)
+        by_name = {o.name: o for o in self.outputs}
+        self._slots, self.names, pos = [], [], 0
+        for label, cands, n in WEK_INPUTS:
+            o, first = None, 0
+            for c in cands:
+                name, _, k = c.partition("#")
+                cand = by_name.get(name)
+                if cand is not None and (int(k or 0) < len(cand.type) if len(cand.type) > 1 else "s" not in cand.type):
+                    if len(cand.type) > 1 and cand.type[int(k or 0)] == "s":
+                        continue
+                    o, first = cand, int(k or 0)
+                    break
+            self._slots.append((pos, n, o, first))
+            if n == 1:
+                self.names.append(label)
+            else:
+                labs = list(o.labels[first:first + n]) if o is not None else []
+                labs += [str(k) for k in range(len(labs), n)]
+                self.names += [f"{label}_{re.sub(r'[^A-Za-z0-9]+', '_', str(lab))}" for lab in labs[:n]]
+            pos += n
+
+    def frame_messages(self, values: dict, index: int, t: float) -> list[bytes]:
+        vec = self.vec
+        vec[:] = 0.0
+        for pos, n, o, first in self._slots:
+            if o is None:
+                continue
+            v = values.get(o.name)
+            if v is None:
+                v = self._fast.get(o.name)
+            if v is None:
+                continue
+            ta = self.args(o, v)
+            if ta is None:
+                continue
+            vals = [float(a) for a in ta[1][first : first + n]]
+            vec[pos : pos + len(vals)] = vals
+        np.nan_to_num(vec, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        return [encode_floats("/wek/inputs", vec)]
+
+    def fast_messages(self, values: dict) -> list[bytes]:
+        self._fast.update(values)
+        return []
+
+    def start_messages(self, meta: dict) -> list[bytes]:
+        return [encode_message("/wekinator/control/setInputNames", "s" * len(self.names), self.names)]
+
+    def event_message(self, address: str, tags: str, args: Sequence[Any]) -> bytes | None:
+        return None
+
+
+#: Profile name -> class.
+PROFILES: dict[str, type[Profile]] = {
+    "s2s": Profile,
+    "max": MaxProfile,
+    "sc": SCProfile,
+    "touchdesigner": TouchDesignerProfile,
+    "wekinator": WekinatorProfile,
+}
+
+
+def make_profile(spec: str, prefix: str = "/s2s") -> Profile:
+    """Build a profile from ``NAME[:raw|:norm]`` (``+`` is accepted instead of ``:``)."""
+    if not isinstance(spec, str):
+        raise ConfigError(f"profile={spec!r} is invalid; expected a string like 's2s' or 'touchdesigner:raw'")
+    name, _, opt = spec.replace("+", ":").partition(":")
+    if name not in PROFILES:
+        raise ConfigError(f"profile={name!r} is unknown; expected one of {sorted(PROFILES)}")
+    if opt not in ("", "raw", "norm"):
+        raise ConfigError(f"profile option {opt!r} in {spec!r} is unknown; expected 'raw' or 'norm'")
+    return PROFILES[name](prefix, normalise=None if not opt else opt == "norm")
 
 
 # ------------------------------------------------------------------------------------------
@@ -172,19 +532,23 @@ class Target:
 
 
 def parse_target(spec: str) -> tuple[str, int, str]:
-    """Parse ``HOST:PORT[:PROFILE]`` (IPv6 hosts in brackets: ``[::1]:9000``)."""
+    """Parse ``HOST:PORT[:PROFILE[:raw|:norm]]`` (IPv6 hosts in brackets: ``[::1]:9000``).
+
+    Returns (host, port, profile spec); raises ConfigError naming the problem.
+    """
+    if not isinstance(spec, str):
+        raise ConfigError(f"target {spec!r} is invalid; expected a string HOST:PORT[:PROFILE]")
     s = spec.strip()
     if s.startswith("["):
         host, _, rest = s[1:].partition("]")
-        rest = rest.lstrip(":")
+        rest = rest[1:] if rest.startswith(":") else "?"
     else:
         host, _, rest = s.partition(":")
     port_s, _, profile = rest.partition(":")
     profile = profile or "s2s"
     if not host or not port_s.isdigit() or not 1 <= int(port_s) <= 65535:
         raise ConfigError(f"target {spec!r} is invalid; expected HOST:PORT[:PROFILE] with PORT in 1..65535")
-    if profile not in PROFILES:
-        raise ConfigError(f"target {spec!r}: unknown profile {profile!r}; expected one of {sorted(PROFILES)}")
+    make_profile(profile)  # validates name and option
     return host, int(port_s), profile
 
 
@@ -194,7 +558,7 @@ class OSCBroadcaster:
     Parameters
     ----------
     targets : iterable of str
-        ``HOST:PORT[:PROFILE]`` specs.
+        ``HOST:PORT[:PROFILE[:raw|:norm]]`` specs.
     prefix : str
         Address prefix (default ``/s2s``).
     """
@@ -220,24 +584,32 @@ class OSCBroadcaster:
 
     def bind_outputs(self, outputs: Sequence[Output]) -> None:
         self.outputs = list(outputs)
-        for t in self.targets:
+        for t in list(self.targets):
             t.profile.bind(self.outputs)
 
     def add_target(self, host: str, port: int, profile: str = "s2s") -> Target:
-        """Add (or replace the profile of) a target; resolves the host now."""
-        if not isinstance(port, int) or not 1 <= port <= 65535:
+        """Add (or replace the profile of) a target; resolves the host now.
+
+        ``profile`` is a spec ``NAME[:raw|:norm]``. Raises ConfigError for a bad port, profile
+        or too many targets, OSCError when the host cannot be resolved.
+        """
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
             raise ConfigError(f"port={port!r} is invalid; expected 1..65535")
-        if profile not in PROFILES:
-            raise ConfigError(f"profile={profile!r} is unknown; expected one of {sorted(PROFILES)}")
+        if not isinstance(host, str) or not host:
+            raise ConfigError(f"host={host!r} is invalid; expected a host name or IP address")
+        prof = make_profile(profile, self.prefix)
+        replacing = any(t.host == host and t.port == port for t in self.targets)
+        if not replacing and len(self.targets) >= MAX_TARGETS:
+            raise ConfigError(f"too many OSC targets ({len(self.targets)}); at most {MAX_TARGETS}")
         try:
             info = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
-        except socket.gaierror as exc:
+        except (socket.gaierror, UnicodeError) as exc:
             raise OSCError(f"cannot resolve OSC target host {host!r}: {exc}") from None
-        self.remove_target(host, port)
-        prof = PROFILES[profile](self.prefix)
         prof.bind(self.outputs)
-        t = Target(host, port, prof, info[4], info[0], spec=f"{host}:{port}:{profile}")
-        self.targets.append(t)
+        t = Target(host, port, prof, info[4][:2] if info[0] == socket.AF_INET else info[4], info[0],
+                   spec=f"{host}:{port}:{prof.spec}")
+        # Replace atomically: the analysis thread iterates over whatever list it last read.
+        self.targets = [x for x in self.targets if not (x.host == host and x.port == port)] + [t]
         return t
 
     def remove_target(self, host: str, port: int) -> bool:
@@ -283,6 +655,9 @@ class OSCBroadcaster:
 
     def send_raw(self, addr: tuple, data: bytes) -> None:
         """A reply to a control client (pong, status) on the IPv4/IPv6 socket."""
+        if len(data) > MAX_DATAGRAM:
+            self.oversize += 1
+            return
         fam = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
         try:
             self._sock(fam).sendto(data, addr)
