@@ -11,6 +11,14 @@ Data flow (one module per stage)::
 See ``engine.Engine`` for how the stages are wired.
 """
 
+import os as _os
+
+# Per-hop linear algebra is tiny: multi-threaded BLAS only adds hand-off latency and competes
+# with the audio path for the cores (measured 3x slower on 2 cores). One thread each, unless
+# the user says otherwise; must be set before numpy loads its BLAS.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    _os.environ.setdefault(_var, "1")
+
 __version__ = "0.1.0"
 
 from .errors import (  # noqa: F401

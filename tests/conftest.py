@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # as s2s_live does; before numpy is imported below
+
 import pytest
 
 from helpers import CI, JackPlayer, JackServer, OSCRecorder, have, jack_running, reinit_portaudio, require
