@@ -112,7 +112,8 @@ def run_engine(cfg: Config) -> int:
         ctl = f"; control on {cfg.control_host}:{engine.control.port}" if engine.control else ""
         web = ""
         if engine.visuals is not None and cfg.web_port:
-            web = f"; viewer http://127.0.0.1:{cfg.web_port}/"
+            url = getattr(engine.visuals, "url", None) or f"http://127.0.0.1:{cfg.web_port}/"
+            web = f"; viewer {url} (operator page: {url.rstrip('/')}/control)"
         print(f"s2s-live {__version__}: {engine.source.label} at {engine.source.samplerate} Hz -> OSC {targets}{ctl}{web}",
               flush=True)
         if not cfg.quiet:

@@ -113,14 +113,28 @@ def check_osc(cfg: Config) -> tuple[str, str]:
 
 
 def check_visuals(cfg: Config) -> tuple[str, str]:
-    try:
-        from .visuals import procedural  # noqa: F401
-    except ImportError as exc:
-        return FAIL, f"visuals package missing: {exc}"
-    fn = getattr(procedural, "doctor_check", None)
-    if fn is None:
-        return WARN, "procedural renderer present (no self-check available)"
-    return fn(cfg)
+    """Render one procedural image; with the diffusers backend, locate its local model too."""
+    from .visuals import procedural
+
+    t0 = time.perf_counter()
+    from .visuals.state import default_state
+
+    state = default_state()
+    state.update(genre="rock", genre_conf=0.9, valence=0.7, arousal=0.8, level=0.6, bpm=120.0)
+    img = np.asarray(procedural.render_state(state, seed=0, size=256))
+    ms = (time.perf_counter() - t0) * 1e3
+    if img.size == 0 or float(np.std(img)) < 1.0:
+        return FAIL, "procedural renderer produced an empty image"
+    msg = f"procedural renderer ok ({ms:.0f} ms for a 256x256 image)"
+    if cfg.visuals == "diffusers":
+        from .visuals.diffusion import locate_model
+
+        try:
+            where = locate_model(cfg.visuals_model or "")
+        except Exception as exc:  # noqa: BLE001 - VisualsError explains what to do
+            return FAIL, f"{msg}; diffusers model: {exc}"
+        msg += f"; diffusers model found at {where}"
+    return OK, msg
 
 
 def _free_port() -> int:

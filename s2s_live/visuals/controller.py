@@ -1,0 +1,359 @@
+"""Engine side of the visuals: triggers, rate limiting, the worker process and its restarts.
+
+Everything here is cheap and never blocks the analysis thread: :meth:`on_frame` keeps the latest
+state and maybe records a request, :meth:`on_fast` writes five floats into shared memory,
+:meth:`poll` drains the worker's events without waiting. All heavy work (rendering, diffusion,
+PNG encoding, the web viewer) happens in the spawned visuals process (:mod:`.worker`).
+
+Requests: a trigger (genre change, emotion-quadrant change, every ``visuals_interval`` seconds
+when auto is on, :meth:`generate`) becomes the *pending* request; a newer one replaces it (the
+replaced one is counted as ``dropped``). The pending request is sent to the worker when no job is
+in flight and at least ``visuals_min_interval`` seconds passed since the previous start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing as mp
+import queue
+import threading
+import time
+from typing import Any, Callable, Sequence
+
+from ..errors import ConfigError, VisualsError
+from .state import default_state, state_from_values
+from .worker import FAST_SLOTS, worker_main
+
+#: Crashes within CRASH_WINDOW seconds after which the worker is not restarted any more.
+MAX_CRASHES = 5
+CRASH_WINDOW = 60.0
+
+
+def _check(cfg, name: str, lo: float, hi: float) -> float:
+    v = getattr(cfg, name, None)
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
+        raise ConfigError(f"{name}={v!r} is invalid; expected a number in {lo:g}..{hi:g}")
+    return float(v)
+
+
+class VisualsController:
+    """Visuals for the engine (see the module docstring).
+
+    Parameters
+    ----------
+    cfg : s2s_live.config.Config
+        Uses visuals, visuals_model, visuals_* settings, web_port, out_dir, seed.
+    emit : callable(address_below_prefix, args_tuple)
+        Sends an OSC event to all targets: ``image/started (id, prompt)``, ``image (id, path)``,
+        ``image/progress (id, fraction)``, ``error ("visuals", reason)``.
+    start_timeout : float
+        Seconds :meth:`start` waits for the backend to load and warm up.
+    job_delay : float
+        Test/benchmark hook: seconds each job sleeps in the worker (simulates a slow backend).
+    """
+
+    def __init__(self, cfg, emit: Callable[[str, tuple], Any], *, start_timeout: float = 300.0,
+                 job_delay: float = 0.0) -> None:
+        if getattr(cfg, "visuals", "none") not in ("procedural", "diffusers"):
+            raise ConfigError(f"visuals={getattr(cfg, 'visuals', None)!r} is invalid for VisualsController; "
+                              "expected 'procedural' or 'diffusers'")
+        self.cfg = cfg
+        self.emit = emit
+        self.interval = _check(cfg, "visuals_interval", 1.0, 3600.0)
+        self.min_interval = _check(cfg, "visuals_min_interval", 0.0, 600.0)
+        _check(cfg, "visuals_live_fps", 0.0, 60.0)
+        _check(cfg, "visuals_strength", 0.0, 0.99)
+        _check(cfg, "visuals_guidance", 0.0, 30.0)
+        steps = getattr(cfg, "visuals_steps", 2)
+        if not isinstance(steps, int) or not 1 <= steps <= 50:
+            raise ConfigError(f"visuals_steps={steps!r} is invalid; expected an integer in 1..50")
+        size = getattr(cfg, "visuals_size", 512)
+        if not isinstance(size, int) or size % 8 or not 64 <= size <= 2048:
+            raise ConfigError(f"visuals_size={size!r} is invalid; expected a multiple of 8 in 64..2048")
+        self.auto = bool(getattr(cfg, "visuals_auto", True))
+        self.start_timeout = float(start_timeout)
+        self._wcfg = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(vars(cfg))
+        self._wcfg["_job_delay"] = float(job_delay)
+        self._ctx = mp.get_context("spawn")
+        self._fast = self._ctx.RawArray("d", len(FAST_SLOTS))
+        self._proc = None
+        self._cmd_q = None
+        self._evt_q = None
+        self._ready = False
+        self._stopped = False
+        self._disabled = False
+        self.info: dict = {}
+        self.state = default_state()
+        self.params: tuple = ()
+        self._pending: dict | None = None
+        self._inflight: dict | None = None
+        self._next_id = 1
+        self._last_dispatch = -1e9
+        self._last_auto = time.monotonic()
+        self._last_genre = None
+        self._last_quadrant = None
+        self._beats = 0
+        self._crash_times: list[float] = []
+        # generate()/set_*() may come from the control thread while poll() runs on the analysis
+        # thread; the lock is held for microseconds only (no I/O under it but a queue append).
+        self._lock = threading.RLock()
+        self._restarter: threading.Thread | None = None
+        self.counters = {"requests": 0, "generated": 0, "dropped": 0, "failed": 0, "crashes": 0,
+                         "restarts": 0, "last_latency_s": None, "last_image": None}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def _spawn(self) -> None:
+        self._cmd_q = self._ctx.Queue()
+        self._evt_q = self._ctx.Queue()
+        self._ready = False
+        self._proc = self._ctx.Process(target=worker_main, name="s2s-visuals", daemon=True,
+                                       args=(self._wcfg, self._cmd_q, self._evt_q, self._fast))
+        self._proc.start()
+        self._send(("settings", {"auto": self.auto, "interval": self.interval}))
+        self._send(("state", self.state, self.params))
+
+    def start(self) -> None:
+        """Spawn the visuals process and wait until its backend is loaded and warm.
+
+        Raises VisualsError with the worker's reason when the backend or the web viewer cannot
+        start (missing model folder, port in use, ...).
+        """
+        if self._proc is not None:
+            return
+        self._stopped = False
+        self._spawn()
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            try:
+                evt = self._evt_q.get(timeout=0.1)
+            except queue.Empty:
+                if self._proc.exitcode is not None:
+                    code = self._proc.exitcode
+                    self._cleanup()
+                    raise VisualsError(f"visuals process exited with code {code} while starting")
+                continue
+            if evt[0] == "ready":
+                self._ready = True
+                self.info = evt[1]
+                return
+            if evt[0] == "fatal":
+                self._cleanup(wait=2.0)
+                raise VisualsError(evt[1])
+        self._cleanup()
+        raise VisualsError(f"visuals backend did not start within {self.start_timeout:g} s")
+
+    def stop(self) -> None:
+        """Stop the visuals process (within ~1 s). Idempotent."""
+        self._stopped = True
+        if self._restarter is not None:
+            self._restarter.join(2.0)
+        self._cleanup(wait=0.8)
+
+    def _cleanup(self, wait: float = 0.8) -> None:
+        p = self._proc
+        if p is not None:
+            if p.exitcode is None:
+                self._send(("stop",))
+                p.join(wait)
+            if p.exitcode is None:
+                p.terminate()
+                p.join(0.3)
+            if p.exitcode is None:
+                p.kill()
+                p.join(0.3)
+        for q in (self._cmd_q, self._evt_q):
+            if q is not None:
+                q.cancel_join_thread()  # never block interpreter exit on a dead reader
+                q.close()
+        self._proc = self._cmd_q = self._evt_q = None
+        self._ready = False
+        self._inflight = None
+
+    @property
+    def url(self) -> str | None:
+        """The web viewer's URL once started (None when disabled)."""
+        return self.info.get("url")
+
+    # -- engine hooks ------------------------------------------------------------------------------
+    def _send(self, msg) -> None:
+        if self._cmd_q is not None:
+            try:
+                self._cmd_q.put_nowait(msg)
+            except (ValueError, OSError):  # queue closed during a restart
+                pass
+
+    def on_frame(self, values: dict, t: float) -> None:
+        """Every hop, from the analysis thread: keep the latest state; genre/emotion triggers."""
+        st = state_from_values(values, self.state)
+        self._send(("state", st, self.params))
+        genre, quad = st["genre"], st["emotion"]
+        if "genre/changed" in values:
+            self._request("genre")
+        elif genre is not None and self._last_genre is not None and genre != self._last_genre:
+            self._request("genre")
+        elif quad is not None and self._last_quadrant is not None and quad != self._last_quadrant:
+            self._request("emotion")
+        self._last_genre, self._last_quadrant = genre, quad
+        if self.auto and time.monotonic() - self._last_auto >= self.interval:
+            self._request("auto")
+
+    def on_fast(self, values: dict) -> None:
+        """Fast stream (~86/s): level, bands, onset, beat into shared memory (no messages)."""
+        f = self._fast
+        v = values.get("level")
+        if v is not None:
+            f[0] = float(v)
+        b = values.get("bands")
+        if b is not None and len(b) >= 3:
+            f[1], f[2], f[3] = float(b[0]), float(b[1]), float(b[2])
+        v = values.get("onset")
+        if v is not None:
+            f[4] = float(v)
+        if values.get("beat"):
+            self._beats += 1
+            f[5] = float(self._beats)
+        v = values.get("bpm")
+        if v is not None:
+            f[6] = float(v)
+        f[7] = time.monotonic()
+
+    def generate(self, prompt: str | None = None) -> None:
+        """Request an image now (``/s2s/visuals/generate [prompt]``, MIDI note); rate-limited."""
+        if prompt is not None and not isinstance(prompt, str):
+            raise TypeError(f"prompt must be a string or None, got {type(prompt).__name__}")
+        if prompt is not None and len(prompt) > 2000:
+            raise ValueError(f"prompt has {len(prompt)} characters; at most 2000 are accepted")
+        self._request("manual", prompt or None)
+
+    def set_auto(self, on: bool) -> None:
+        """Switch automatic images every ``interval`` seconds on or off."""
+        self.auto = bool(on)
+        self._last_auto = time.monotonic()
+        self._send(("settings", {"auto": self.auto, "interval": self.interval}))
+
+    def set_interval(self, seconds: float) -> None:
+        """Seconds between automatic images, 1..3600."""
+        s = float(seconds)
+        if not 1.0 <= s <= 3600.0:
+            raise ValueError(f"interval seconds={seconds!r} is out of range; expected 1..3600")
+        self.interval = s
+        self._send(("settings", {"auto": self.auto, "interval": self.interval}))
+
+    def set_params(self, values: Sequence[float]) -> None:
+        """Wekinator outputs (``/wek/outputs f×M``, 0..1) -> prompt words and procedural shape."""
+        vals = tuple(min(1.0, max(0.0, float(v))) for v in values)
+        if len(vals) > 64:
+            raise ValueError(f"values has {len(vals)} elements; at most 64 are accepted")
+        self.params = vals
+        self._send(("state", self.state, self.params))
+
+    def _request(self, reason: str, prompt: str | None = None) -> None:
+        with self._lock:
+            self._request_locked(reason, prompt)
+
+    def _request_locked(self, reason: str, prompt: str | None) -> None:
+        now = time.monotonic()
+        if reason == "auto" or self.auto:
+            self._last_auto = now  # any image restarts the auto interval
+        self.counters["requests"] += 1
+        if self._pending is not None:
+            self.counters["dropped"] += 1
+        self._pending = {"reason": reason, "prompt": prompt, "t_request": time.time(), "t_mono": now}
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            self._dispatch_locked()
+
+    def _dispatch_locked(self) -> None:
+        if (self._pending is None or self._inflight is not None or not self._ready
+                or time.monotonic() - self._last_dispatch < self.min_interval):
+            return
+        req = dict(self._pending, id=self._next_id, state=dict(self.state), params=self.params)
+        self._next_id += 1
+        self._pending = None
+        self._inflight = req
+        self._last_dispatch = time.monotonic()
+        self._send(("job", req))
+
+    def poll(self) -> None:
+        """Every hop: forward worker events as OSC, dispatch the pending request, restart a crash."""
+        if self._stopped or self._disabled:
+            return
+        q = self._evt_q
+        for _ in range(64):  # bounded: never spend a hop here
+            if q is None:
+                break
+            try:
+                evt = q.get_nowait()
+            except queue.Empty:
+                break
+            except (OSError, ValueError, EOFError):
+                break
+            with self._lock:
+                self._handle(evt)
+        restarting = self._restarter is not None and self._restarter.is_alive()
+        if (not restarting and self._proc is not None and self._proc.exitcode is not None
+                and not self._stopped):
+            self._crashed(self._proc.exitcode)
+        self._dispatch()
+
+    def _handle(self, evt: tuple) -> None:
+        kind = evt[0]
+        if kind == "ready":
+            self._ready = True
+            self.info = evt[1]
+        elif kind == "started":
+            self.emit("image/started", (int(evt[1]), str(evt[2])))
+        elif kind == "progress":
+            self.emit("image/progress", (int(evt[1]), float(evt[2]) / max(1, int(evt[3]))))
+        elif kind == "image":
+            self.counters["generated"] += 1
+            if self._inflight is not None and self._inflight["id"] == evt[1]:
+                self.counters["last_latency_s"] = round(time.monotonic() - self._inflight["t_mono"], 4)
+                self._inflight = None
+            self.counters["last_image"] = evt[2]
+            self.emit("image", (int(evt[1]), str(evt[2])))
+        elif kind == "failed":
+            self.counters["failed"] += 1
+            if self._inflight is not None and self._inflight["id"] == evt[1]:
+                self._inflight = None
+            self.emit("error", ("visuals", str(evt[2])))
+        elif kind == "fatal":
+            self.emit("error", ("visuals", str(evt[1])))
+        elif kind == "cmd":
+            name, value = evt[1], evt[2]
+            if name == "generate":
+                self.generate(value)
+            elif name == "auto":
+                self.set_auto(bool(value))
+            elif name == "interval":
+                self.set_interval(float(value))
+
+    def _crashed(self, code: int) -> None:
+        now = time.monotonic()
+        self.counters["crashes"] += 1
+        self._crash_times = [t for t in self._crash_times if now - t < CRASH_WINDOW] + [now]
+        self._cleanup(wait=0.0)
+        if len(self._crash_times) >= MAX_CRASHES:
+            self._disabled = True
+            self.emit("error", ("visuals", f"visuals process crashed {len(self._crash_times)} times within "
+                                f"{CRASH_WINDOW:g} s (last exit code {code}); visuals disabled, audio unaffected"))
+            return
+        self.emit("error", ("visuals", f"visuals process exited with code {code}; restarting "
+                            f"(crash {self.counters['crashes']})"))
+        self.counters["restarts"] += 1
+        # Starting a process costs ~20 ms: do it off the analysis thread.
+        self._restarter = threading.Thread(target=self._spawn, name="s2s-visuals-restart", daemon=True)
+        self._restarter.start()
+
+    def crash_for_test(self, code: int = 70) -> None:
+        """Test-only: make the worker exit at once with ``code``, as a crashing backend would."""
+        self._send(("crash", int(code)))
+
+    def stats(self) -> dict:
+        """Counters: requests, generated, dropped (replaced before start), failed, crashes,
+        restarts, last_latency_s (request -> image), plus in_flight, pending, ready, backend."""
+        return dict(self.counters, in_flight=self._inflight is not None, pending=self._pending is not None,
+                    ready=self._ready, disabled=self._disabled, backend=self.info.get("backend"),
+                    pid=self._proc.pid if self._proc is not None else None)

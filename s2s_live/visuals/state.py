@@ -1,0 +1,110 @@
+"""The music state the visuals follow: a small, picklable dict extracted from frame values.
+
+The engine's analysis thread hands :meth:`VisualsController.on_frame` the whole ``frame.values``
+dict; :func:`state_from_values` keeps only what the visuals need, as plain Python scalars and
+strings, so it can cross the process boundary cheaply. Every key may be missing in the input
+(no genre model loaded, silence, ...); the result always has every key, with neutral defaults.
+
+Keys of the state (units and ranges):
+
+* ``genre`` str or None — top genre label; ``genre_conf`` 0..1
+* ``valence``, ``arousal`` 0..1 (0.5 = neutral); ``emotion`` quadrant word or None
+* ``bpm`` beats per minute (0 = unknown); ``key`` e.g. ``"A minor"`` or None
+* ``level`` 0..1 loudness; ``centroid`` Hz (0 = unknown)
+* ``instruments`` tuple of str (empty = unknown); ``vocals`` 0..1 or None (unknown)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+#: Russell quadrant words, as in ``/s2s/emotion/label``.
+QUADRANTS = ("happy", "tense", "sad", "calm")
+
+
+def quadrant(valence: float, arousal: float) -> str:
+    """Quadrant word for valence/arousal in 0..1: happy (+v +a), tense (-v +a), sad (-v -a), calm (+v -a)."""
+    if arousal >= 0.5:
+        return "happy" if valence >= 0.5 else "tense"
+    return "calm" if valence >= 0.5 else "sad"
+
+
+def default_state() -> dict:
+    """A neutral state (no analysis yet)."""
+    return {
+        "genre": None, "genre_conf": 0.0, "valence": 0.5, "arousal": 0.5, "emotion": None,
+        "bpm": 0.0, "key": None, "level": 0.0, "centroid": 0.0, "instruments": (), "vocals": None,
+    }
+
+
+def _num(x: Any, default: float) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return default
+    return v if math.isfinite(v) else default
+
+
+def _first(x: Any):
+    """First element of a tuple/list/array value, or the value itself."""
+    if isinstance(x, (tuple, list)):
+        return x[0] if x else None
+    if hasattr(x, "shape") and getattr(x, "ndim", 0) >= 1:
+        return x[0] if len(x) else None
+    return x
+
+
+def state_from_values(values: Mapping[str, Any], into: dict | None = None) -> dict:
+    """Extract the visuals state from ``frame.values`` (cheap: a few dict look-ups).
+
+    ``genre`` may be ``("rock", 0.8)`` (the ``/s2s/genre s f`` output) or a bare label;
+    ``emotion`` a (valence, arousal) pair; ``emotion/valence``/``emotion/arousal`` scalars win
+    when present. ``into`` is updated in place (keys absent from ``values`` keep their value).
+    """
+    st = default_state() if into is None else into
+    g = values.get("genre")
+    if g is not None:
+        if isinstance(g, str):
+            st["genre"] = g
+        else:
+            label = _first(g)
+            if isinstance(label, str):
+                st["genre"] = label
+                if isinstance(g, (tuple, list)) and len(g) > 1:
+                    st["genre_conf"] = min(1.0, max(0.0, _num(g[1], 0.0)))
+    e = values.get("emotion")
+    if e is not None and not isinstance(e, str):
+        try:
+            st["valence"] = min(1.0, max(0.0, _num(e[0], 0.5)))
+            st["arousal"] = min(1.0, max(0.0, _num(e[1], 0.5)))
+        except (TypeError, IndexError, KeyError):
+            pass
+    if "emotion/valence" in values:
+        st["valence"] = min(1.0, max(0.0, _num(values["emotion/valence"], st["valence"])))
+    if "emotion/arousal" in values:
+        st["arousal"] = min(1.0, max(0.0, _num(values["emotion/arousal"], st["arousal"])))
+    lab = values.get("emotion/label")
+    if isinstance(lab, str) and lab:
+        st["emotion"] = lab
+    elif e is not None or "emotion/valence" in values:
+        st["emotion"] = quadrant(st["valence"], st["arousal"])
+    bpm = values.get("bpm", values.get("features/tempo"))
+    if bpm is not None:
+        st["bpm"] = max(0.0, min(400.0, _num(bpm, st["bpm"])))
+    k = values.get("key")
+    if isinstance(k, str) and k:
+        st["key"] = k
+    lv = values.get("level", values.get("features/rms"))
+    if lv is not None:
+        st["level"] = min(1.0, max(0.0, _num(lv, st["level"])))
+    c = values.get("features/centroid")
+    if c is not None:
+        st["centroid"] = max(0.0, _num(c, st["centroid"]))
+    ins = values.get("instruments")
+    if ins is not None and not isinstance(ins, str):
+        st["instruments"] = tuple(str(i) for i in ins)
+    v = values.get("vocals")
+    if v is not None:
+        st["vocals"] = min(1.0, max(0.0, _num(v, 0.0)))
+    return st

@@ -1,0 +1,310 @@
+"""The visuals process: backend, job loop, atomic PNG + JSON output, web viewer.
+
+:func:`worker_main` is the entry point of the spawned process (see
+:class:`~s2s_live.visuals.controller.VisualsController`). It talks to the engine through
+
+* ``cmd_q`` (engine -> worker): ``("state", state, params)`` latest music state,
+  ``("job", request)`` one generation request, ``("settings", dict)`` auto/interval for the
+  control page, ``("stop",)``, and the test-only ``("crash", code)`` which exits at once;
+* ``evt_q`` (worker -> engine): ``("ready", info)``, ``("fatal", reason)``,
+  ``("started", id, prompt)``, ``("progress", id, step, total)``,
+  ``("image", id, path, meta)``, ``("failed", id, reason)`` and ``("cmd", name, value)``
+  forwarded from the control page (generate/auto/interval go through the engine's rate limiter);
+* ``fast`` — a shared float64 array written by the engine's fast stream (:data:`FAST_SLOTS`),
+  read by the live animation without any message passing.
+
+A receiver thread drains ``cmd_q`` continuously (so the engine's queue never backs up while a
+slow diffusion job runs); the main thread runs one job at a time, always the newest waiting one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import VisualsError
+from .state import default_state
+
+#: Slots of the shared fast-stream array.
+FAST_SLOTS = ("level", "low", "mid", "high", "onset", "beats", "bpm", "t")
+FAST_INDEX = {k: i for i, k in enumerate(FAST_SLOTS)}
+#: Niceness added to the visuals process (it must never win the CPU from the audio engine).
+NICE = 10
+
+
+def save_image(img: np.ndarray, path: str | Path, meta: dict | None = None) -> Path:
+    """Write ``img`` (H, W, 3) uint8 as PNG at ``path``, atomically, with a JSON sidecar.
+
+    The sidecar (``path`` with ``.json``) is written first and both go through a temporary file
+    in the same folder and ``os.replace``, so a reader that sees the PNG sees a complete PNG and
+    its complete sidecar. Returns the absolute path of the PNG.
+    """
+    from PIL import Image
+
+    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"img must be a uint8 array of shape (H, W, 3), got {getattr(img, 'shape', None)} "
+                         f"{getattr(img, 'dtype', type(img).__name__)}")
+    path = Path(path).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tag = f".{os.getpid()}.{threading.get_ident()}.tmp"
+    if meta is not None:
+        side = path.with_suffix(".json")
+        tmp = side.with_name("." + side.name + tag)
+        tmp.write_text(json.dumps(meta, indent=1, default=_jsonable))
+        os.replace(tmp, side)
+    tmp = path.with_name("." + path.name + tag)
+    with open(tmp, "wb") as f:
+        Image.fromarray(img).save(f, format="PNG", compress_level=1)
+    os.replace(tmp, path)
+    return path
+
+
+def _jsonable(x: Any):
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (tuple, set)):
+        return list(x)
+    return str(x)
+
+
+class ProceduralBackend:
+    """Stills from :mod:`s2s_live.visuals.procedural` (deterministic in state and seed)."""
+
+    name = "procedural"
+
+    def __init__(self, *, size: int = 512) -> None:
+        if not isinstance(size, int) or not 64 <= size <= 2048:
+            raise VisualsError(f"visuals_size={size!r} is invalid; expected an integer in 64..2048")
+        self.size = size
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "size": self.size, "device": "cpu"}
+
+    def warmup(self) -> None:
+        from .procedural import render_state
+
+        render_state(default_state(), size=64)  # loads/compiles the numba kernel (cached)
+
+    def generate_state(self, state: dict, *, seed: int, params: tuple = ()) -> np.ndarray:
+        from .procedural import render_state
+
+        return render_state(state, seed=seed, size=self.size, params=params)
+
+
+def make_backend(cfg: dict):
+    """The configured backend (``cfg["visuals"]``): ProceduralBackend or DiffusionBackend."""
+    kind = cfg.get("visuals", "procedural")
+    if kind == "procedural":
+        return ProceduralBackend(size=int(cfg.get("visuals_size", 512)))
+    if kind == "diffusers":
+        from .diffusion import DiffusionBackend
+
+        return DiffusionBackend(
+            cfg.get("visuals_model") or "", device=cfg.get("visuals_device", "auto"),
+            steps=int(cfg.get("visuals_steps", 2)), guidance=float(cfg.get("visuals_guidance", 0.0)),
+            size=int(cfg.get("visuals_size", 512)), strength=float(cfg.get("visuals_strength", 0.0)),
+            taesd=cfg.get("visuals_taesd"))
+    raise VisualsError(f"visuals={kind!r} is invalid; expected 'procedural' or 'diffusers'")
+
+
+class Worker:
+    """Runs inside the visuals process; see the module docstring for the protocol."""
+
+    def __init__(self, cfg: dict, cmd_q, evt_q, fast) -> None:
+        self.cfg = cfg
+        self.cmd_q = cmd_q
+        self.evt_q = evt_q
+        self.fast = fast
+        self.state: dict = default_state()
+        self.params: tuple = ()
+        self.settings: dict = {}
+        self.stop_evt = threading.Event()
+        self._cv = threading.Condition()
+        self._job: dict | None = None
+        self.web = None
+        self.last_image: dict | None = None
+        self.run_stamp = time.strftime("%Y%m%d-%H%M%S")
+        self.job_delay = float(cfg.get("_job_delay", 0.0))  # test/benchmark hook: a slow backend
+
+    # -- engine protocol -------------------------------------------------------------------
+    def emit(self, *evt) -> None:
+        self.evt_q.put(evt)
+
+    def fast_values(self) -> dict:
+        f = self.fast
+        if f is None:
+            return {}
+        return {k: f[i] for i, k in enumerate(FAST_SLOTS)}
+
+    def _receive(self) -> None:
+        while not self.stop_evt.is_set():
+            try:
+                msg = self.cmd_q.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            except (EOFError, OSError):  # engine gone
+                self.stop_evt.set()
+                break
+            kind = msg[0]
+            if kind == "state":
+                self.state, self.params = msg[1], tuple(msg[2])
+                if self.web is not None:
+                    self.web.publish_state(self.state)
+            elif kind == "job":
+                with self._cv:
+                    self._job = msg[1]  # latest wins
+                    self._cv.notify()
+            elif kind == "settings":
+                self.settings.update(msg[1])
+                if self.web is not None:
+                    self.web.publish_settings(self.settings)
+            elif kind == "crash":  # test-only: die like a segfaulting backend would
+                os._exit(int(msg[1]) if len(msg) > 1 else 70)
+            elif kind == "stop":
+                self.stop_evt.set()
+                with self._cv:
+                    self._cv.notify()
+
+    def control(self, name: str, value: Any) -> None:
+        """A command from the web control page: forwarded to the engine's controller."""
+        self.emit("cmd", name, value)
+
+    # -- main --------------------------------------------------------------------------------
+    def run(self) -> None:
+        from .prompt import load_templates
+
+        self.templates = load_templates(self.cfg.get("visuals_prompts"))
+        out_dir = Path(self.cfg.get("out_dir") or "s2s_out").expanduser().resolve()
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VisualsError(f"out_dir={str(out_dir)!r} cannot be created: {exc}") from None
+        self.out_dir = out_dir
+        if self.cfg.get("visuals") == "diffusers":
+            import torch
+
+            # Leave a core to the audio engine on small machines.
+            torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+        t0 = time.perf_counter()
+        self.backend = make_backend(self.cfg)
+        self.backend.warmup()
+        warm_s = time.perf_counter() - t0
+        port = int(self.cfg.get("web_port") or 0)
+        url = None
+        if port:
+            from .web import WebViewer
+
+            self.web = WebViewer(self, host=self.cfg.get("web_host", "127.0.0.1"), port=port,
+                                 live_fps=float(self.cfg.get("visuals_live_fps", 20.0)),
+                                 mode_hold=0.0 if self.cfg.get("visuals") == "diffusers" else 8.0)
+            url = self.web.start()
+        rx = threading.Thread(target=self._receive, name="s2s-visuals-rx", daemon=True)
+        rx.start()
+        info = dict(self.backend.describe(), warm_s=round(warm_s, 3), url=url, pid=os.getpid(),
+                    out_dir=str(out_dir))
+        self.emit("ready", info)
+        try:
+            while not self.stop_evt.is_set():
+                with self._cv:
+                    while self._job is None and not self.stop_evt.is_set():
+                        self._cv.wait(0.5)
+                    job, self._job = self._job, None
+                if job is not None and not self.stop_evt.is_set():
+                    self.run_job(job)
+        finally:
+            if self.web is not None:
+                self.web.stop()
+
+    def run_job(self, job: dict) -> None:
+        from .prompt import build_prompt
+
+        jid = int(job["id"])
+        t_start = time.time()
+        state = job.get("state") or self.state
+        params = tuple(job.get("params") or self.params)
+        built = build_prompt(state, self.templates, params=params)
+        text = job.get("prompt") or built.text
+        seed = int(self.cfg.get("seed", 0)) + jid
+        self.emit("started", jid, text)
+        if self.web is not None:
+            self.web.publish({"type": "started", "id": jid, "prompt": text})
+        t0 = time.perf_counter()
+        try:
+            if self.job_delay > 0:
+                time.sleep(self.job_delay)
+            if self.backend.name == "procedural":
+                img = self.backend.generate_state(state, seed=seed, params=params)
+            else:
+                def progress(step: int, total: int) -> None:
+                    self.emit("progress", jid, step, total)
+                    if self.web is not None:
+                        self.web.publish({"type": "progress", "id": jid, "step": step, "total": total})
+
+                img = self.backend.generate(text, built.negative, seed=seed, progress=progress)
+        except VisualsError as exc:
+            self.emit("failed", jid, str(exc))
+            return
+        t_gen = time.perf_counter() - t0
+        path = self.out_dir / f"s2s-{self.run_stamp}-{jid:05d}.png"
+        meta = {
+            "id": jid, "prompt": text, "negative": built.negative, "seed": seed,
+            "reason": job.get("reason"), "backend": self.backend.describe(),
+            "genre": state.get("genre"), "genre_conf": state.get("genre_conf"),
+            "emotion": {"label": state.get("emotion"), "valence": state.get("valence"),
+                        "arousal": state.get("arousal")},
+            "bpm": state.get("bpm"), "key": state.get("key"), "params": list(params),
+            "parts": built.parts, "created": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t_start)),
+        }
+        t1 = time.perf_counter()
+        meta["timings"] = {"queued_s": round(max(0.0, t_start - float(job.get("t_request", t_start))), 4),
+                           "generate_s": round(t_gen, 4)}
+        try:
+            full = save_image(img, path, meta)
+        except OSError as exc:
+            self.emit("failed", jid, f"cannot write {str(path)!r}: {exc}")
+            return
+        meta["timings"]["write_s"] = round(time.perf_counter() - t1, 4)
+        self.last_image = {"type": "image", "id": jid, "url": f"/images/{full.name}", "prompt": text,
+                           "genre": state.get("genre"), "emotion": state.get("emotion"), "bpm": state.get("bpm")}
+        self.emit("image", jid, str(full), meta)
+        if self.web is not None:
+            self.web.publish(self.last_image)
+
+
+def worker_main(cfg: dict, cmd_q, evt_q, fast) -> None:
+    """Entry point of the spawned visuals process."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        # Lower priority than the engine: on a busy machine the scheduler favours the audio
+        # analysis (nice 10 gets ~1/10 of a nice-0 process's share under contention).
+        os.nice(NICE)
+    except (OSError, AttributeError):  # not permitted / not POSIX: run at normal priority
+        pass
+    try:
+        Worker(cfg, cmd_q, evt_q, fast).run()
+    except VisualsError as exc:
+        evt_q.put(("fatal", str(exc)))
+        _flush(evt_q)
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - report any crash cause to the engine before dying
+        evt_q.put(("fatal", f"{type(exc).__name__}: {exc}"))
+        _flush(evt_q)
+        raise
+    _flush(evt_q)
+
+
+def _flush(q) -> None:
+    """Make sure queued events reach the engine before the process exits."""
+    try:
+        q.close()
+        q.join_thread()
+    except (OSError, ValueError):
+        pass

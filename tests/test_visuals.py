@@ -1,0 +1,334 @@
+"""Visuals: prompt builder, procedural backend, atomic output, controller with a real worker process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from s2s_live.config import Config
+from s2s_live.errors import ConfigError, VisualsError
+from s2s_live.visuals import VisualsController
+from s2s_live.visuals.procedural import Animator, palette, render, render_state
+from s2s_live.visuals.prompt import build_prompt, check_template, emotion_words, load_templates, tempo_words
+from s2s_live.visuals.state import quadrant, state_from_values
+from s2s_live.visuals.worker import save_image
+
+
+# -- state & prompt ------------------------------------------------------------------------------
+def test_state_from_values_reads_engine_outputs_and_tolerates_missing_keys():
+    st = state_from_values({"genre": ("rock", 0.8), "emotion": (0.9, 0.2), "bpm": 128.0, "key": "A minor",
+                            "features/centroid": 1500.0, "instruments": ["piano"], "vocals": 0.9})
+    assert st["genre"] == "rock" and st["genre_conf"] == pytest.approx(0.8)
+    assert (st["valence"], st["arousal"], st["emotion"]) == (0.9, 0.2, "calm")
+    assert st["bpm"] == 128.0 and st["key"] == "A minor" and st["instruments"] == ("piano",)
+    empty = state_from_values({})
+    assert empty["genre"] is None and empty["emotion"] is None and empty["bpm"] == 0.0
+    # garbage does not raise; NaN falls back to neutral
+    st = state_from_values({"emotion": (float("nan"), 2.0), "bpm": "fast", "genre": 3})
+    assert st["valence"] == 0.5 and st["arousal"] == 1.0 and st["bpm"] == 0.0 and st["genre"] is None
+
+
+@pytest.mark.parametrize("v,a,q", [(0.9, 0.9, "happy"), (0.1, 0.9, "tense"), (0.1, 0.1, "sad"), (0.9, 0.1, "calm")])
+def test_quadrants(v, a, q):
+    assert quadrant(v, a) == q
+
+
+def test_prompt_has_genre_tempo_emotion_instruments_and_vocals():
+    t = load_templates()
+    p = build_prompt({"genre": "jazz", "bpm": 70.0, "valence": 0.15, "arousal": 0.1, "emotion": "sad",
+                      "instruments": ("saxophone", "piano"), "vocals": 0.1}, t)
+    assert "jazz club" in p.text and "slow" in p.text and "melancholic" in p.text
+    assert "with saxophone and piano" in p.text and t.voice["instrumental"] in p.text
+    assert ", ," not in p.text and not p.text.startswith(",")
+    assert p.negative == t.negative and "watermark" in p.negative
+    # unknown genre -> default subject; no emotion known -> no emotion words
+    q = build_prompt({"genre": "polka"}, t)
+    assert t.default["subject"] in q.text and "melancholic" not in q.text
+
+
+def test_continuous_values_weight_the_prompt():
+    t = load_templates()
+    weak = emotion_words(0.55, 0.55, t)
+    strong = emotion_words(1.0, 1.0, t)
+    assert len(weak.split(", ")) == 1 and len(strong.split(", ")) == len(t.emotions["happy"])
+    assert tempo_words(60, t) != tempo_words(170, t) and tempo_words(0, t) == ""
+    lo = build_prompt({"genre": "pop"}, t, params=[0.0]).text
+    hi = build_prompt({"genre": "pop"}, t, params=[1.0]).text
+    mid = build_prompt({"genre": "pop"}, t, params=[0.5]).text
+    assert t.params[0]["low"] in lo and t.params[0]["high"] in hi
+    assert t.params[0]["low"] not in mid and t.params[0]["high"] not in mid
+
+
+def test_templates_file_errors(tmp_path):
+    with pytest.raises(VisualsError, match="does not exist"):
+        load_templates(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('template = "{subject} {colour}"\n')
+    with pytest.raises(VisualsError, match="colour"):
+        load_templates(bad)
+    bad.write_text("template = [")
+    with pytest.raises(VisualsError, match="not valid TOML"):
+        load_templates(bad)
+    with pytest.raises(ValueError, match="placeholder"):
+        check_template("{nope}")
+    custom = tmp_path / "mine.toml"
+    custom.write_text('template = "{genre} in {key}"\n[genres.rock]\nsubject = "x"\n')
+    assert build_prompt({"genre": "rock", "key": "E major"}, load_templates(custom)).text == "rock in E major"
+
+
+# -- procedural ------------------------------------------------------------------------------------
+ROCK = {"genre": "rock", "valence": 0.8, "arousal": 0.8, "level": 0.7, "bpm": 140.0}
+AMBIENT = {"genre": "ambient", "valence": 0.2, "arousal": 0.15, "level": 0.2, "bpm": 70.0}
+
+
+def test_procedural_is_deterministic_for_state_and_seed():
+    a = render_state(ROCK, seed=3, size=128)
+    b = render_state(ROCK, seed=3, size=128)
+    assert a.shape == (128, 128, 3) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    c = render_state(ROCK, seed=4, size=128)
+    assert np.mean(np.abs(a.astype(int) - c)) > 2.0  # another seed, another image
+
+
+def test_procedural_changes_with_the_music():
+    rock = render_state(ROCK, size=128).astype(float)
+    amb = render_state(AMBIENT, size=128).astype(float)
+    assert np.mean(np.abs(rock - amb)) > 10.0
+    # brightness follows level
+    loud = render_state(dict(ROCK, level=1.0), size=128).mean()
+    quiet = render_state(dict(ROCK, level=0.0), size=128).mean()
+    assert loud > 1.5 * quiet
+    # palette: warm (red > blue) for high valence, cold (blue > red) for low valence
+    warm, cold = palette(0.95, 0.6), palette(0.05, 0.6)
+    assert warm[128:200, 0].mean() > warm[128:200, 2].mean()
+    assert cold[128:200, 2].mean() > cold[128:200, 0].mean()
+    # structure: texture (pixel-to-pixel variation) is rougher for metal than for ambient
+    metal = render_state(dict(AMBIENT, genre="metal"), size=128).astype(float)
+    assert np.abs(np.diff(metal, axis=1)).mean() > 2 * np.abs(np.diff(amb, axis=1)).mean()
+
+
+def test_animator_moves_with_tempo_and_onsets():
+    an = Animator(size=64, seed=1)
+    an.update(ROCK, {"level": 0.5, "onset": 0.0, "beats": 0.0}, 0.1)
+    f0 = an.frame().copy()
+    an.update(ROCK, {"level": 0.5, "onset": 0.0, "beats": 0.0}, 0.1)
+    assert an.phase == pytest.approx(0.2 * 140 / 60)
+    assert np.mean(np.abs(an.frame().astype(int) - f0)) > 1.0
+    an.update(ROCK, {"level": 0.5, "onset": 0.0, "beats": 1.0}, 0.01)  # a beat kicks the pulse
+    assert an.pulse > 0.9
+    buf = an.buf
+    assert an.frame() is buf  # renders into one reused buffer
+
+
+def test_render_rejects_bad_arguments():
+    lut = palette(0.5, 0.5)
+    with pytest.raises(ValueError, match="params"):
+        render(np.zeros(3), lut)
+    with pytest.raises(ValueError, match="width/height"):
+        render(np.zeros(14), lut, width=4)
+    with pytest.raises(ValueError, match="out"):
+        render(np.zeros(14), lut, width=16, height=16, out=np.zeros((8, 8, 3), np.uint8))
+
+
+# -- atomic output ---------------------------------------------------------------------------------
+def test_save_image_is_atomic_and_writes_a_sidecar(tmp_path):
+    path = tmp_path / "img.png"
+    imgs = [render_state(dict(ROCK, genre=g), size=256) for g in ("rock", "jazz", "techno")]
+    stop = threading.Event()
+    written = [0]
+
+    def writer():
+        i = 0
+        while not stop.is_set():
+            save_image(imgs[i % 3], path, {"id": i, "prompt": "p"})
+            written[0] += 1
+            i += 1
+
+    th = threading.Thread(target=writer)
+    th.start()
+    reads = 0
+    try:
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            if not path.exists():
+                continue
+            with Image.open(path) as im:  # a partial PNG would raise here
+                arr = np.asarray(im.convert("RGB"))
+            assert any(np.array_equal(arr, x) for x in imgs)
+            reads += 1
+    finally:
+        stop.set()
+        th.join()
+    assert reads > 5 and written[0] > 5
+    import json
+
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["prompt"] == "p"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temporary files left
+    with pytest.raises(ValueError, match="uint8"):
+        save_image(np.zeros((4, 4), np.float32), tmp_path / "x.png")
+
+
+# -- controller with a real worker process -----------------------------------------------------
+class Events:
+    """The emit() callback: records (monotonic time, address, args)."""
+
+    def __init__(self):
+        self.items = []
+
+    def __call__(self, address, args):
+        self.items.append((time.monotonic(), address, args))
+
+    def of(self, address):
+        return [a for (_, ad, a) in self.items if ad == address]
+
+
+def pump(ctl, until, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ctl.poll()
+        if until():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def make_ctl(tmp_path, ev, **kw):
+    job_delay = kw.pop("job_delay", 0.0)
+    cfg = Config(visuals="procedural", web_port=0, out_dir=str(tmp_path / "out"), visuals_auto=False,
+                 visuals_min_interval=0.0, visuals_size=128, visuals_live_fps=0.0)
+    cfg.update(**kw)
+    return VisualsController(cfg, ev, job_delay=job_delay, start_timeout=60.0)
+
+
+def test_controller_generates_from_the_music_and_writes_png_and_sidecar(tmp_path):
+    ev = Events()
+    ctl = make_ctl(tmp_path, ev)
+    ctl.start()
+    try:
+        ctl.on_frame({"genre": ("disco", 0.9), "emotion": (0.9, 0.9), "bpm": 120.0}, 0.0)
+        ctl.generate()
+        assert pump(ctl, lambda: ev.of("image"))
+        (jid, prompt), = ev.of("image/started")
+        assert jid == 1 and "mirror ball" in prompt and "joyful" in prompt
+        (jid2, path), = ev.of("image")
+        assert jid2 == 1 and Path(path).is_absolute()
+        import json
+
+        meta = json.loads(Path(path).with_suffix(".json").read_text())
+        assert meta["genre"] == "disco" and meta["emotion"]["label"] == "happy" and meta["prompt"] == prompt
+        assert meta["seed"] == 1 and meta["timings"]["generate_s"] >= 0
+        with Image.open(path) as im:
+            assert im.size == (128, 128)
+        # deterministic: the same state and seed give the image the backend renders in-process
+        state = state_from_values({"genre": ("disco", 0.9), "emotion": (0.9, 0.9), "bpm": 120.0})
+        np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")),
+                                      render_state(state, seed=1, size=128))
+        # genre change and emotion-quadrant change trigger images
+        ctl.on_frame({"genre": ("metal", 0.9), "emotion": (0.9, 0.9)}, 0.25)
+        assert pump(ctl, lambda: len(ev.of("image")) >= 2)
+        ctl.on_frame({"genre": ("metal", 0.9), "emotion": (0.1, 0.9)}, 0.5)
+        assert pump(ctl, lambda: len(ev.of("image")) >= 3)
+        ctl.on_frame({"genre": ("metal", 0.9), "emotion": (0.1, 0.9)}, 0.75)  # no change, no image
+        assert ctl.stats()["requests"] == 3
+        st = ctl.stats()
+        assert st["generated"] == 3 and st["crashes"] == 0 and st["last_latency_s"] is not None
+    finally:
+        ctl.stop()
+
+
+def test_latest_request_wins_and_one_job_in_flight(tmp_path):
+    ev = Events()
+    ctl = make_ctl(tmp_path, ev, job_delay=0.6)
+    ctl.start()
+    try:
+        ctl.generate("first")
+        ctl.poll()
+        for p in ("second", "third", "fourth"):
+            ctl.generate(p)
+            ctl.poll()
+            assert ctl.stats()["in_flight"]
+        assert pump(ctl, lambda: len(ev.of("image")) >= 2)
+        prompts = [p for (_, p) in ev.of("image/started")]
+        assert prompts == ["first", "fourth"]
+        assert ctl.stats()["dropped"] == 2 and ctl.stats()["requests"] == 4
+    finally:
+        ctl.stop()
+
+
+def test_rate_limit_spaces_image_starts(tmp_path):
+    ev = Events()
+    ctl = make_ctl(tmp_path, ev, visuals_min_interval=1.0)
+    ctl.start()
+    try:
+        t0 = time.monotonic()
+        ctl.generate("a")  # dispatched at once (nothing in flight), after t0
+        assert pump(ctl, lambda: ev.of("image"))
+        ctl.generate("b")
+        pump(ctl, lambda: False, timeout=0.3)
+        assert len(ev.of("image/started")) == 1 and ctl.stats()["pending"]  # held back by the limit
+        assert pump(ctl, lambda: len(ev.of("image")) >= 2)
+        t_b = [tt for (tt, ad, _) in ev.items if ad == "image/started"][1]
+        assert t_b - t0 >= 1.0  # "b" started no sooner than min_interval after "a"
+    finally:
+        ctl.stop()
+
+
+def test_auto_mode_and_interval(tmp_path):
+    ev = Events()
+    ctl = make_ctl(tmp_path, ev)
+    ctl.start()
+    try:
+        ctl.set_interval(1.0)
+        ctl.set_auto(True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(ev.of("image")) < 2:
+            ctl.on_frame({"genre": ("pop", 0.5)}, 0.0)
+            ctl.poll()
+            time.sleep(0.05)
+        assert len(ev.of("image")) >= 2
+        assert all(a[0] for a in ev.of("image"))
+        with pytest.raises(ValueError, match="1..3600"):
+            ctl.set_interval(0.1)
+    finally:
+        ctl.stop()
+
+
+def test_worker_crash_is_counted_reported_and_restarted(tmp_path):
+    ev = Events()
+    ctl = make_ctl(tmp_path, ev)
+    ctl.start()
+    try:
+        pid = ctl.stats()["pid"]
+        ctl.crash_for_test(70)
+        assert pump(ctl, lambda: ctl.stats()["crashes"] == 1)
+        errs = ev.of("error")
+        assert errs and errs[0][0] == "visuals" and "code 70" in errs[0][1]
+        assert ctl.stats()["restarts"] == 1 and ctl.stats()["pid"] != pid
+        ctl.on_frame({"genre": ("blues", 0.7)}, 0.0)  # the engine keeps calling in meanwhile
+        ctl.on_fast({"level": 0.3, "bands": np.array([0.1, 0.2, 0.3]), "onset": 0.5, "beat": 1})
+        ctl.generate("after the crash")
+        assert pump(ctl, lambda: ev.of("image"))
+        assert ev.of("image/started")[-1][1] == "after the crash"
+    finally:
+        ctl.stop()
+    ctl.stop()  # idempotent
+    assert ctl.stats()["pid"] is None
+
+
+def test_start_reports_backend_errors_clearly(tmp_path):
+    cfg = Config(visuals="diffusers", visuals_model=str(tmp_path / "no-such-model"), web_port=0,
+                 out_dir=str(tmp_path))
+    ctl = VisualsController(cfg, Events(), start_timeout=60.0)
+    with pytest.raises(VisualsError, match="no-such-model"):
+        ctl.start()
+    ctl.stop()
+    with pytest.raises(ConfigError, match="visuals_interval"):
+        VisualsController(Config(visuals="procedural", visuals_interval=0.0), Events())
+    with pytest.raises(ConfigError, match="visuals_size"):
+        VisualsController(Config(visuals="procedural", visuals_size=100), Events())
