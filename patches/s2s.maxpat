@@ -192,8 +192,9 @@
      "id": "obj-8",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 8,
+     "numoutlets": 9,
      "outlettype": [
+      "",
       "",
       "",
       "",
@@ -209,7 +210,7 @@
       780,
       22
      ],
-     "text": "route /s2s/image /s2s/image/started /s2s/error /s2s/pong /s2s/ack /s2s/status /s2s/status/frames"
+     "text": "route /s2s/image /s2s/image/started /s2s/error /s2s/pong /s2s/ack /s2s/status /s2s/status/frames /s2s/image/progress"
     }
    },
    {
@@ -2030,6 +2031,60 @@
      ],
      "text": "prepend /s2s/hop"
     }
+   },
+   {
+    "box": {
+     "id": "obj-progress-unpack",
+     "maxclass": "newobj",
+     "text": "unpack i f",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "int",
+      "float"
+     ],
+     "patching_rect": [
+      440,
+      340,
+      70,
+      22
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-progress-num",
+     "maxclass": "flonum",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "parameter_enable": 0,
+     "patching_rect": [
+      440,
+      370,
+      60,
+      22
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-progress-label",
+     "maxclass": "comment",
+     "text": "image progress 0..1",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      505,
+      370,
+      130,
+      20
+     ]
+    }
    }
   ],
   "lines": [
@@ -2109,7 +2164,7 @@
     "patchline": {
      "source": [
       "obj-8",
-      7
+      8
      ],
      "destination": [
       "obj-9",
@@ -3121,6 +3176,30 @@
      ],
      "destination": [
       "obj-97",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-8",
+      7
+     ],
+     "destination": [
+      "obj-progress-unpack",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-progress-unpack",
+      1
+     ],
+     "destination": [
+      "obj-progress-num",
       0
      ]
     }
