@@ -467,6 +467,7 @@ class DeviceSource(Source):
         if shm is None:
             return
         counters = self.counters()
+        self._final_cb_dur = self.ring._cb_dur.copy()
         self.ring = AudioRing(16, self.channels)  # drop our views into the shared block
         self._final_counters = counters
         try:
@@ -540,10 +541,14 @@ class DeviceSource(Source):
 
     @property
     def callbacks(self) -> int:
-        return int(self.ring._hdr[_CB])
+        """Callbacks so far (kept after close)."""
+        return int(self.counters()["callbacks"])
 
     @property
     def cb_durations(self) -> np.ndarray:
+        """Durations (s) of the last 16384 callbacks, slot = callback index % 16384."""
+        if self._shm is None and getattr(self, "_final_cb_dur", None) is not None:
+            return self._final_cb_dur
         return self.ring._cb_dur
 
     def counters(self) -> dict:

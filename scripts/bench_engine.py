@@ -44,6 +44,8 @@ def main() -> int:
     ap.add_argument("--hop", type=float, default=0.25)
     ap.add_argument("--visuals", default="none", choices=("none", "procedural"),
                     help="run the visuals worker during the engine phase")
+    ap.add_argument("--generate-every", type=float, default=1.0,
+                    help="with --visuals: request an image every S seconds (default 1: continuously)")
     args = ap.parse_args()
 
     server = None
@@ -59,6 +61,11 @@ def main() -> int:
         rx = OSCRecorder()
         cfg = Config(source="device", device="system", targets=[f"127.0.0.1:{rx.port}"], control_port=0,
                      visuals=args.visuals, hop=args.hop, web_port=0)
+        if args.visuals != "none":
+            import tempfile
+
+            cfg.update(visuals_auto=True, visuals_interval=max(1.0, args.generate_every), visuals_min_interval=0.0,
+                       out_dir=tempfile.mkdtemp(prefix="s2s_bench_"))
         t0 = time.perf_counter()
         eng = Engine(cfg).start()
         cold = None
@@ -69,6 +76,7 @@ def main() -> int:
                 cold = rx.of("/s2s/frame")[0][0] - t0
             time.sleep(0.005)
         time.sleep(args.seconds)
+        eng_visuals_stats = eng.visuals.stats() if eng.visuals is not None else None
         eng.stop()
         player.stop()
         frames = rx.of("/s2s/frame")
@@ -77,6 +85,8 @@ def main() -> int:
         src = eng.source
         cb = src.cb_durations[: min(src.callbacks, src.cb_durations.shape[0])] * 1e6
         snap = eng.stats.snapshot()
+        if eng_visuals_stats is not None:
+            snap["visuals"] = eng_visuals_stats
         c = snap["counters"]
         print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; JACK dummy 48000 Hz / 256 frames; "
               f"{args.seconds:.0f} s per phase; hop {args.hop} s; visuals {args.visuals}")
@@ -94,6 +104,8 @@ def main() -> int:
         print(f"| input_overflow in {args.seconds:.0f} s | {base['ovf']} | {c.get('overflows', 0)} |")
         print(f"| callbacks | {base['cb']} | {c.get('callbacks', 0)} |")
         print()
+        if "visuals" in snap:
+            print(f"visuals: {snap['visuals']}")
         print(f"frames {c.get('frames', 0)}, dropped {c.get('dropped', 0)}, OSC sent {c.get('osc_sent', 0)}, "
               f"cold start to first OSC frame {cold:.2f} s")
         rx.close()
