@@ -303,29 +303,9 @@ def _one_blas_thread():
 
 
 def _run_pipe(pipe, y: np.ndarray, chunk: int) -> list[dict]:
-    pipe.warmup()
-    latest_fast: dict = {}
+    from .pipeline import run_unpaced
 
-    def on_fast(values: dict, is_last: bool) -> None:
-        for k, v in values.items():
-            latest_fast[k] = v.copy() if isinstance(v, np.ndarray) else v
-
-    rows: list[dict] = []
-    for i in range(0, y.shape[0], chunk):
-        part = y[i : i + chunk]
-        pipe.push(part, part.shape[0])
-        pipe.run_fast(on_fast)
-        while True:
-            f = pipe.run_frame()
-            if f is None:
-                break
-            row = {"index": f.index, "time": f.time}
-            for k, v in f.values.items():
-                row[k] = v.copy() if isinstance(v, np.ndarray) else v
-            for k, v in latest_fast.items():
-                row.setdefault(k, v)
-            rows.append(row)
-    return rows
+    return run_unpaced(pipe, y, chunk, include_fast=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -226,9 +226,18 @@ class FrameAssembler:
     def pending_fast(self) -> int:
         return (self.h22.n - self._fast_done) // self.fast_block
 
-    def next_frame(self) -> Frame | None:
-        """The newest frame whose boundary has been crossed, or None; older ones are dropped."""
-        n = self.h22.n
+    def available22(self) -> int:
+        """Samples (22050-Hz count) present in *both* histories: the two resamplers need
+        different look-ahead, so a boundary counts as crossed only when the 16-kHz stream has
+        reached it too — that makes frames independent of how the input was chunked."""
+        return min(self.h22.n, (self.h16.n * SR_RECIPE) // SR_VAE)
+
+    def next_frame(self, limit: int | None = None) -> Frame | None:
+        """The newest frame whose boundary has been crossed (at most ``limit``, a 22050-Hz
+        sample count), or None; older due frames are dropped and counted."""
+        n = self.available22()
+        if limit is not None:
+            n = min(n, limit)
         if n < self._next_boundary:
             return None
         k = (n - self._grid_origin) // self.hop22  # boundaries crossed since the grid origin
@@ -239,8 +248,7 @@ class FrameAssembler:
         f = self.frame
         n_new = min(SR_RECIPE, end - self._last_end)
         self.h22.copy_to(end, f.y22)
-        end16 = int(round(end * SR_VAE / SR_RECIPE))
-        end16 = min(end16, self.h16.n)
+        end16 = (end * SR_VAE) // SR_RECIPE
         self.h16.copy_to(end16, f.y16)
         f.n_new16 = min(SR_VAE, end16 - self._last_end16)
         f.n_new22 = n_new
@@ -252,6 +260,11 @@ class FrameAssembler:
         self._next_boundary = end + self.hop22
         self.frames += 1
         return f
+
+    def flush_pad(self) -> int:
+        """Capture-rate samples of silence that let both resamplers deliver everything pushed
+        so far (end of a file)."""
+        return max(self._rs22.lookahead, self._rs16.lookahead) + 2
 
     def capture_index(self, n22: int) -> int:
         """Capture-rate sample index corresponding to 22050-Hz sample ``n22``."""

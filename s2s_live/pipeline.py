@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from . import features, inference
-from .frames import Frame, FrameAssembler
+from .frames import SR_RECIPE, Frame, FrameAssembler
 from .processor import Output, Processor
 from .stats import Stats
 
@@ -142,33 +142,21 @@ class Pipeline:
             if on_values is not None:
                 on_values(values, i == pending)
 
-    def run_frame(self) -> Frame | None:
+    def run_frame(self, limit: int | None = None) -> Frame | None:
         """Analyse the newest due frame (or every due frame when ``drop_late`` is False, one per
         call); returns it with ``frame.values`` filled, or None if no frame is due."""
         a = self.assembler
         if not self.drop_late:
-            if a.h22.n < a._next_boundary:
-                return None
-            f = self._next_sequential()
+            # deliver the next boundary even if later ones are also due (offline: no drops)
+            f = a.next_frame(limit=a._next_boundary if limit is None else min(limit, a._next_boundary))
         else:
-            f = a.next_frame()
+            f = a.next_frame(limit=limit)
         if f is None:
             return None
         t0 = time.perf_counter()
         for p in self.frame_processors:
             self._run(p, f, f.values)
         self._t_frame.add(time.perf_counter() - t0)
-        return f
-
-    def _next_sequential(self) -> Frame:
-        """Deliver the next boundary even if later ones are also due (offline: no drops)."""
-        a = self.assembler
-        n_saved = a.h22.n
-        a.h22.n = a._next_boundary  # pretend the stream ends at the next boundary
-        try:
-            f = a.next_frame()
-        finally:
-            a.h22.n = n_saved
         return f
 
 
@@ -185,19 +173,39 @@ def analyze_array(y: np.ndarray, sr: int, processors: Iterable[Processor], *, ho
     procs = list(processors)
     pipe = Pipeline(samplerate=sr, channels=range(y.shape[1]), processors=procs, hop=hop, drop_late=False,
                     max_chunk=chunk, stats=stats)
+    return run_unpaced(pipe, y, chunk)
+
+
+def run_unpaced(pipe: Pipeline, y: np.ndarray, chunk: int, *, include_fast: bool = False) -> list[dict]:
+    """Warm ``pipe`` and push ``y`` (frames x channels, float32, contiguous) through it.
+
+    One dict per frame: ``index``, ``time`` and a copy of every output value; with
+    ``include_fast`` also the latest fast-stream values (level, bands, onset, bpm) at that frame.
+    """
     pipe.warmup()
+    latest_fast: dict = {}
+
+    def on_fast(values: dict, is_last: bool) -> None:  # noqa: ARG001
+        for k, v in values.items():
+            latest_fast[k] = v.copy() if isinstance(v, np.ndarray) else v
+
     rows: list[dict] = []
-    y = np.ascontiguousarray(y)
-    for i in range(0, y.shape[0], chunk):
-        part = y[i : i + chunk]
+    a = pipe.assembler
+    end22 = (y.shape[0] * SR_RECIPE) // a.samplerate  # frames end no later than the input
+    pad = np.zeros((a.flush_pad(), y.shape[1]), dtype=np.float32)
+    # the silent pad flushes the resamplers' look-ahead so the last hop completes
+    parts = [y[i : i + chunk] for i in range(0, y.shape[0], chunk)] + [pad]
+    for part in parts:
         pipe.push(part, part.shape[0])
-        pipe.run_fast()
+        pipe.run_fast(on_fast if include_fast else None)
         while True:
-            f = pipe.run_frame()
+            f = pipe.run_frame(limit=end22)
             if f is None:
                 break
             row = {"index": f.index, "time": f.time}
             for k, v in f.values.items():
                 row[k] = v.copy() if isinstance(v, np.ndarray) else v
+            for k, v in latest_fast.items():
+                row.setdefault(k, v)
             rows.append(row)
     return rows

@@ -207,25 +207,22 @@ class JackPlayer:
         if self.client is None:
             raise RuntimeError("player's JACK client not found")
 
-    def connect_to_inputs_of(self, client_prefix_exclude: str | None = None) -> list[str]:
-        """Connect out_0 to every PortAudio input port of other clients (the engine)."""
+    def _connect(self, wanted) -> list[str]:
         done = []
         for p in jack_ports():
             c, _, name = p.partition(":")
-            if c != self.client and c.startswith("PortAudio") and name.startswith("in_"):
+            if c != self.client and name.startswith("in_") and wanted(c):
                 subprocess.run(["jack_connect", f"{self.client}:out_0", p], capture_output=True, timeout=5)
                 done.append(p)
         return done
 
+    def connect_to_inputs_of(self) -> list[str]:
+        """Connect out_0 to every PortAudio input port of other clients (any engine)."""
+        return self._connect(lambda c: c.startswith("PortAudio"))
+
     def connect_to(self, client: str) -> list[str]:
         """Connect out_0 to every input port of one JACK client."""
-        done = []
-        for p in jack_ports():
-            c, _, name = p.partition(":")
-            if c == client and name.startswith("in_"):
-                subprocess.run(["jack_connect", f"{self.client}:out_0", p], capture_output=True, timeout=5)
-                done.append(p)
-        return done
+        return self._connect(lambda c: c == client)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -301,16 +298,6 @@ class OscDump:
         for a, t, _ in list(self.lines):
             out.setdefault(a, set()).add(t)
         return out
-
-    def connect_to(self, client: str) -> list[str]:
-        """Connect out_0 to every input port of one JACK client."""
-        done = []
-        for p in jack_ports():
-            c, _, name = p.partition(":")
-            if c == client and name.startswith("in_"):
-                subprocess.run(["jack_connect", f"{self.client}:out_0", p], capture_output=True, timeout=5)
-                done.append(p)
-        return done
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -73,9 +73,10 @@ def test_frames_on_hop_grid_without_gaps(sr, hop, chunk):
 
 
 def test_newest_frame_wins_and_drops_are_counted():
-    a = FrameAssembler(samplerate=22050, channels=[0], hop=0.1, max_chunk=22050)
-    x = np.zeros((22050, 1), dtype=np.float32)
-    a.push(x, 22050)  # one second at once: 10 boundaries crossed
+    a = FrameAssembler(samplerate=22050, channels=[0], hop=0.1, max_chunk=23000)
+    n = 22050 + a.flush_pad()  # one second (plus the resamplers' look-ahead) at once
+    x = np.zeros((n, 1), dtype=np.float32)
+    a.push(x, n)  # 10 boundaries crossed
     f = a.next_frame()
     assert f.index == 9 and a.dropped == 9
     assert a.next_frame() is None
