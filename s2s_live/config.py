@@ -47,6 +47,8 @@ class Config:
     hop: float = 0.25  #: seconds between analysis frames (0.01..1.0)
     window: float = 30.0  #: seconds of the rolling recipe statistics (genre features), 1..120
     smoothing: float = 0.5  #: exponential smoothing of model outputs per hop, 0 (none)..0.99
+    hysteresis_margin: float = 0.1  #: a new top label must lead by this probability (0..1) ...
+    hysteresis_hold: float = 1.0  #: ... for this many seconds before */changed fires (0..3600)
     models_dir: str = str(DEFAULT_MODELS_DIR)  #: folder of shipped/custom models
     models: dict[str, str] = field(default_factory=dict)  #: slot -> model name under models_dir
     # --- OSC ----------------------------------------------------------------------------
@@ -127,6 +129,10 @@ class Config:
             bad("window", self.window, "seconds in 1..120")
         if not isinstance(self.smoothing, (int, float)) or not 0.0 <= self.smoothing <= 0.99:
             bad("smoothing", self.smoothing, "a number in 0..0.99")
+        if not isinstance(self.hysteresis_margin, (int, float)) or not 0.0 <= self.hysteresis_margin <= 1.0:
+            bad("hysteresis_margin", self.hysteresis_margin, "a probability in 0..1")
+        if not isinstance(self.hysteresis_hold, (int, float)) or not 0.0 <= self.hysteresis_hold <= 3600.0:
+            bad("hysteresis_hold", self.hysteresis_hold, "seconds in 0..3600")
         if not isinstance(self.blocksize, int) or not 0 <= self.blocksize <= 16384:
             bad("blocksize", self.blocksize, "frames in 0..16384")
         if self.samplerate is not None and (not isinstance(self.samplerate, int) or not 8000 <= self.samplerate <= 384000):

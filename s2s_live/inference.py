@@ -1,8 +1,470 @@
-"""Inference stage: ONNX model plugins described by model cards (see docs/models.md)."""
+"""Inference stage: ONNX models described by model cards, hosted as processors ("plugins").
+
+* :class:`OnnxProcessor` — built from any model folder with a card (``models/<name>/``). The
+  card's outputs become the processor's outputs (OSC addresses); classifier outputs get
+  smoothing, a stable top label after hysteresis and ``*/changed`` events. At load it verifies
+  the sha256, the input/output names, shapes and dtypes with a dummy input, and refuses a
+  mismatch with :class:`~s2s_live.errors.ModelError` naming expected vs actual.
+* :class:`ModelSlot` — a processor in the pipeline whose model can be swapped while streaming
+  (the analysis thread picks up the new model on its next hop; no frame is lost).
+* :class:`ModelHost` — the slots; ``host.load(slot, name)`` serves ``/s2s/model/load slot name``;
+  a failed load raises ModelError and keeps the previous model.
+
+onnxruntime sessions run single-threaded (intra/inter op 1, sequential) and are warmed with ~20
+runs at load, so nothing is compiled or allocated lazily while streaming.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import modelcard
+from .errors import ModelError
+from .frames import SR_RECIPE, SR_VAE
+from .labels import ExpSmoother, Hysteresis, check_smoothing
+from .processor import Output, Processor
+
+def _recipes() -> dict[str, tuple[str, int, list[str]]]:
+    """Feature recipes the live descriptors produce: recipe id -> (frame.values key, version, names)."""
+    from . import recipe
+
+    return {recipe.GTZAN_RECIPE_ID: ("recipe/gtzan", recipe.GTZAN_RECIPE_VERSION, list(recipe.GTZAN_FEATURES))}
+
+
+#: Model slots hosted live by default (slot -> model name under models_dir), in run order.
+DEFAULT_SLOTS = {"genre": "genre", "emotion": "emotion", "encoder": "encoder"}
+WARMUP_RUNS = 20
+DEFAULT_MARGIN = 0.1  #: hysteresis margin (probability points) when the config has none
+DEFAULT_HOLD = 1.0  #: hysteresis hold (s) when the config has none
+
+_ORT_TYPES = {"tensor(float)": "float32"}
+
+
+def make_session(model_bytes: bytes):
+    """A single-threaded, sequential onnxruntime CPU session from serialized model bytes."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    return ort.InferenceSession(model_bytes, sess_options=so, providers=["CPUExecutionProvider"])
+
+
+def _dims_match(card_shape: list[int], ort_shape) -> bool:
+    if len(card_shape) != len(ort_shape):
+        return False
+    # symbolic/unknown dims (a dynamic batch) accept the card's size
+    return all(not isinstance(d, int) or d is None or d == c for c, d in zip(card_shape, ort_shape))
+
+
+class _OutSpec:
+    """One card output, prepared for streaming (smoother, hysteresis, value names)."""
+
+    def __init__(self, o: dict, alpha: float, margin: float, hold: float) -> None:
+        self.name = o["name"]
+        self.size = int(np.prod(o["shape"][1:])) if len(o["shape"]) > 1 else 1
+        self.osc = o.get("osc")
+        self.type = o.get("type")
+        self.split = o.get("split")
+        self.range = tuple(o["range"]) if "range" in o else None
+        self.labels = tuple(o.get("labels", ()))
+        self.top, self.top_type = o.get("top"), o.get("top_type", "s")
+        self.id, self.changed = o.get("id"), o.get("changed")
+        self.smoother = ExpSmoother(self.size, alpha) if o.get("smooth", True) else None
+        self.hyst = Hysteresis(self.labels, margin=margin, hold=hold) if self.labels else None
+
+    def declare(self, doc: str) -> list[Output]:
+        outs: list[Output] = []
+        if self.osc:
+            t = self.type or "f"
+            outs.append(Output(self.osc, type=t, shape=self.size if t == "f" else len(t), range=self.range,
+                               labels=self.labels, doc=doc))
+        for i, nm in enumerate(self.split or ()):
+            lab = self.labels[i] if self.labels else f"{self.name}[{i}]"
+            outs.append(Output(nm, range=self.range, doc=f"{doc}: {lab}"))
+        if self.labels:
+            n = len(self.labels)
+            if self.top:
+                outs.append(Output(self.top, type=self.top_type, range=None, labels=self.labels,
+                                   doc="stable top label (after smoothing and hysteresis)"
+                                   + (", its smoothed probability" if self.top_type == "sf" else "")))
+            if self.id:
+                outs.append(Output(self.id, type="i", range=(0.0, float(n - 1)), labels=self.labels,
+                                   doc="index of the stable top label"))
+            if self.changed:
+                outs.append(Output(self.changed, type="ss", stream="event", range=None,
+                                   doc="stable label changed: from, to"))
+        return outs
+
+    def emit(self, raw: np.ndarray, t: float, values: dict) -> None:
+        v = raw.reshape(-1)
+        if self.smoother is not None:
+            v = self.smoother(v)
+        if self.osc:
+            if self.type:
+                values[self.osc] = tuple(float(x) for x in v)
+            elif self.size == 1:
+                values[self.osc] = float(v[0])
+            else:
+                values[self.osc] = v.astype(np.float32, copy=True)
+        for i, nm in enumerate(self.split or ()):
+            values[nm] = float(v[i])
+        if self.hyst is not None:
+            idx, changed = self.hyst.update(v, t)
+            if self.top:
+                lab = self.labels[idx]
+                values[self.top] = (lab, float(v[idx])) if self.top_type == "sf" else lab
+            if self.id:
+                values[self.id] = idx
+            if self.changed and changed is not None:
+                values[self.changed] = changed
+
+    def reset(self) -> None:
+        if self.smoother is not None:
+            self.smoother.reset()
+        if self.hyst is not None:
+            self.hyst.reset()
+
+
+class OnnxProcessor(Processor):
+    """A frame processor running one ONNX model described by its card.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Model folder holding ``model.onnx`` and ``card.json``.
+    smoothing : float
+        Exponential smoothing per hop of every output (0..0.99), unless the card says
+        ``"smooth": false`` for it.
+    margin, hold : float
+        Hysteresis of classifier labels: a new top label must lead by ``margin`` (0..1) for
+        ``hold`` seconds before ``*/changed`` fires.
+
+    Raises ModelError when the card is missing/invalid, the sha256 differs, the model cannot be
+    parsed, or its input/output names, shapes, dtypes or a dummy run disagree with the card.
+    """
+
+    stream = "frame"
+
+    def __init__(self, folder: str | Path, *, smoothing: float = 0.5, margin: float = DEFAULT_MARGIN,
+                 hold: float = DEFAULT_HOLD) -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise ModelError(f"model folder {str(self.folder)!r} does not exist")
+        card = modelcard.load_card(self.folder)
+        self.card = card
+        self.name = f"model:{card['name']}"
+        mpath = self.folder / modelcard.MODEL_FILE
+        if not mpath.is_file():
+            raise ModelError(f"model file missing: {str(mpath)!r}")
+        data = mpath.read_bytes()  # hash and parse the same bytes
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != card["sha256"]:
+            raise ModelError(
+                f"sha256 mismatch for {str(mpath)!r}: card expects {card['sha256']}, file has {actual} "
+                "(the model file was changed or corrupted; re-export it or fix the card)"
+            )
+        try:
+            self.session = make_session(data)
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises several private types
+            raise ModelError(f"model {str(mpath)!r} cannot be loaded by onnxruntime: {exc}") from None
+        inp = card["input"]
+        self.input_kind = inp["kind"]
+        self.in_name = inp["name"]
+        self.in_shape = list(inp["shape"])
+        self.in_size = int(np.prod(self.in_shape))
+        self._check_signature()
+        self.value_key = None
+        if self.input_kind == "features":
+            self.value_key = inp.get("value")
+            known = _recipes().get(inp["recipe"])
+            if self.value_key is None:
+                if known is None:
+                    raise ModelError(f"{self._where}: input recipe {inp['recipe']!r} is not produced live "
+                                     f"(known: {sorted(_recipes())}); give input.value to read another output")
+                key, version, names = known
+                if inp["recipe_version"] != version:
+                    raise ModelError(f"{self._where}: input recipe_version expected {version} (live "
+                                     f"{inp['recipe']!r}), card has {inp['recipe_version']}")
+                if list(inp["names"]) != names:
+                    raise ModelError(f"{self._where}: input names differ from the live recipe "
+                                     f"{inp['recipe']!r} v{version} (expected {names[:3]}..., card has {inp['names'][:3]}...)")
+                self.value_key = key
+        else:
+            self.sample_rate = inp["sample_rate"]
+            self.length = inp["length"]
+            frame_len = SR_VAE if self.sample_rate == SR_VAE else SR_RECIPE
+            if self.length > frame_len:
+                raise ModelError(f"{self._where}: input length {self.length} exceeds the one-second frame ({frame_len})")
+        self.buf = np.zeros(self.in_shape, dtype=np.float32)
+        self._flat = self.buf.reshape(-1)
+        self.specs = [_OutSpec(o, smoothing, margin, hold) for o in card["outputs"]]
+        self.out_names = [s.name for s in self.specs]
+        self.outputs = tuple(o for s in self.specs for o in s.declare(f"{card['name']} {s.name}"))
+        names = [o.name for o in self.outputs]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ModelError(f"{self._where}: output addresses declared twice: {sorted(dup)}")
+        self._dummy_check()
+        self.warmup()
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, **kw) -> "OnnxProcessor":
+        """Load and verify the model in ``folder`` (used by ``s2s-live doctor``)."""
+        return cls(folder, **kw)
+
+    @property
+    def _where(self) -> str:
+        return f"model {str(self.folder)!r}"
+
+    def _check_signature(self) -> None:
+        s = self.session
+        ins = s.get_inputs()
+        if len(ins) != 1 or ins[0].name != self.in_name:
+            raise ModelError(f"{self._where}: input names expected [{self.in_name!r}], "
+                             f"model has {[i.name for i in ins]}")
+        if _ORT_TYPES.get(ins[0].type) != "float32":
+            raise ModelError(f"{self._where}: input {self.in_name!r} dtype expected float32, model has {ins[0].type}")
+        if not _dims_match(self.in_shape, ins[0].shape):
+            raise ModelError(f"{self._where}: input {self.in_name!r} shape expected {self.in_shape}, "
+                             f"model has {list(ins[0].shape)}")
+        have = {o.name: o for o in s.get_outputs()}
+        for o in self.card["outputs"]:
+            if o["name"] not in have:
+                raise ModelError(f"{self._where}: output {o['name']!r} expected by the card, model has {sorted(have)}")
+            h = have[o["name"]]
+            if _ORT_TYPES.get(h.type) != "float32":
+                raise ModelError(f"{self._where}: output {o['name']!r} dtype expected float32, model has {h.type}")
+            if not _dims_match(o["shape"], h.shape):
+                raise ModelError(f"{self._where}: output {o['name']!r} shape expected {o['shape']}, "
+                                 f"model has {list(h.shape)}")
+
+    def _dummy_check(self) -> None:
+        rng = np.random.default_rng(0)
+        self.buf[...] = 0.1 * rng.standard_normal(self.buf.shape).astype(np.float32)
+        try:
+            outs = self.session.run(self.out_names, {self.in_name: self.buf})
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"{self._where}: dummy run with input shape {self.in_shape} failed: {exc}") from None
+        for o, arr in zip(self.card["outputs"], outs):
+            if list(arr.shape) != list(o["shape"]) or arr.dtype != np.float32:
+                raise ModelError(f"{self._where}: output {o['name']!r} expected shape {o['shape']} float32, "
+                                 f"dummy run gave shape {list(arr.shape)} {arr.dtype}")
+            if not np.all(np.isfinite(arr)):
+                raise ModelError(f"{self._where}: output {o['name']!r} is not finite on a dummy input")
+            if "range" in o:
+                lo, hi = o["range"]
+                if arr.min() < lo - 1e-4 or arr.max() > hi + 1e-4:
+                    raise ModelError(f"{self._where}: output {o['name']!r} expected range {o['range']}, dummy run "
+                                     f"gave {float(arr.min()):.4g}..{float(arr.max()):.4g}")
+        self.buf[...] = 0.0
+
+    # -- Processor ------------------------------------------------------------------------
+    def warmup(self) -> None:
+        for _ in range(WARMUP_RUNS):
+            self.session.run(self.out_names, {self.in_name: self.buf})
+
+    def reset(self) -> None:
+        for s in self.specs:
+            s.reset()
+
+    def set_smoothing(self, alpha: float) -> None:
+        for s in self.specs:
+            if s.smoother is not None:
+                s.smoother.set_alpha(alpha)
+
+    def set_hysteresis(self, *, margin: float | None = None, hold: float | None = None) -> None:
+        for s in self.specs:
+            if s.hyst is not None:
+                s.hyst.set_params(margin=margin, hold=hold)
+
+    def _fill_input(self, frame) -> bool:
+        if self.input_kind == "features":
+            v = frame.values.get(self.value_key)
+            if v is None:
+                return False  # the descriptor has nothing yet (warming up) or is not running
+            v = np.asarray(v)
+            if v.size != self.in_size:
+                raise ModelError(f"{self._where}: frame value {self.value_key!r} has {v.size} values, "
+                                 f"expected {self.in_size}")
+            self._flat[:] = v.reshape(-1)
+            return True
+        y = frame.y16 if self.sample_rate == SR_VAE else frame.y22
+        self._flat[:] = y[y.shape[0] - self.length :]
+        return True
+
+    def process(self, frame):
+        if not self._fill_input(frame):
+            return {}
+        outs = self.session.run(self.out_names, {self.in_name: self.buf})
+        values: dict[str, Any] = {}
+        for spec, arr in zip(self.specs, outs):
+            spec.emit(arr, frame.time, values)
+        return values
+
+    def describe(self) -> dict:
+        d = super().describe()
+        d["model"] = {k: self.card.get(k) for k in ("name", "kind", "version", "sha256")}
+        return d
+
+
+class ModelSlot(Processor):
+    """A pipeline processor whose model can be replaced between hops (hot swap)."""
+
+    stream = "frame"
+
+    def __init__(self, slot: str, model: OnnxProcessor, model_name: str) -> None:
+        self.slot = slot
+        self.name = f"model:{slot}"
+        self.inner = model
+        self.model_name = model_name
+        self.host: ModelHost | None = None
+
+    @property
+    def outputs(self):  # type: ignore[override]
+        return self.inner.outputs
+
+    def process(self, frame):
+        return self.inner.process(frame)  # one attribute read: a swap is atomic for this hop
+
+    def reset(self) -> None:
+        self.inner.reset()
+
+    def warmup(self) -> None:
+        self.inner.warmup()
+
+    def set_smoothing(self, alpha: float) -> None:
+        """Smoothing of this slot's model (and of models loaded into any slot later)."""
+        a = check_smoothing(alpha)
+        self.inner.set_smoothing(a)
+        if self.host is not None:
+            self.host.smoothing = a
+
+    def describe(self) -> dict:
+        d = self.inner.describe()
+        d["name"], d["slot"], d["model_name"] = self.name, self.slot, self.model_name
+        return d
+
+
+class ModelHost:
+    """The hosted model slots of one pipeline, with hot swap.
+
+    Parameters
+    ----------
+    models_dir : str or Path
+        Folder holding one sub-folder per model.
+    smoothing, margin, hold : float
+        See :class:`OnnxProcessor`.
+    """
+
+    def __init__(self, models_dir: str | Path, *, smoothing: float = 0.5, margin: float = DEFAULT_MARGIN,
+                 hold: float = DEFAULT_HOLD) -> None:
+        self.models_dir = Path(models_dir)
+        self.smoothing = check_smoothing(smoothing)
+        self.margin, self.hold = margin, hold
+        self.slots: dict[str, ModelSlot] = {}
+        self._lock = threading.Lock()  # serialises loads (control thread), never taken per hop
+
+    def _build(self, name: str) -> OnnxProcessor:
+        folder = modelcard.resolve(self.models_dir, name)
+        if not folder.is_dir():
+            avail = sorted(p.name for p in self.models_dir.iterdir() if (p / modelcard.CARD_FILE).is_file()) \
+                if self.models_dir.is_dir() else []
+            raise ModelError(f"model {name!r} not found in {str(self.models_dir)!r} (available: {avail})")
+        return OnnxProcessor(folder, smoothing=self.smoothing, margin=self.margin, hold=self.hold)
+
+    def add(self, slot: str, name: str) -> ModelSlot:
+        """Create a slot hosting model ``name`` (at start-up); raises ModelError."""
+        if slot in self.slots:
+            raise ValueError(f"slot {slot!r} already exists")
+        model = self._build(name)
+        if model.card["kind"] == "decoder":
+            raise ModelError(f"model {name!r} is a decoder (latent -> audio); it cannot analyse frames")
+        s = ModelSlot(slot, model, name)
+        s.host = self
+        self.slots[slot] = s
+        return s
+
+    def processors(self) -> list[ModelSlot]:
+        return list(self.slots.values())
+
+    def load(self, slot: str, name: str) -> dict:
+        """Hot swap: load model ``name`` (a folder name under models_dir) into ``slot``.
+
+        The new model is fully loaded, verified and warmed first, then swapped in atomically; the
+        analysis thread uses it from its next hop. On any failure ModelError is raised and the
+        slot keeps its previous model. Returns the new model's ``describe()`` (its outputs may
+        differ from the old model's: refresh ``/s2s/meta``).
+        """
+        if slot not in self.slots:
+            raise ModelError(f"model slot {slot!r} does not exist; expected one of {sorted(self.slots)}")
+        with self._lock:
+            new = self._build(name)
+            if new.card["kind"] == "decoder":
+                raise ModelError(f"model {name!r} is a decoder (latent -> audio); it cannot analyse frames")
+            s = self.slots[slot]
+            own = {o.name for o in new.outputs}
+            for other in self.slots.values():
+                if other is not s:
+                    clash = own & {o.name for o in other.outputs}
+                    if clash:
+                        raise ModelError(f"model {name!r} outputs {sorted(clash)} are already produced by slot "
+                                         f"{other.slot!r}; load it into that slot instead")
+            s.inner, s.model_name = new, name
+            return s.describe()
+
+    load_model = load  #: alias used in the docs/brief
+
+    def set_smoothing(self, alpha: float) -> None:
+        """Smoothing per hop (0..0.99) for every slot, effective from the next hop."""
+        self.smoothing = check_smoothing(alpha)
+        for s in self.slots.values():
+            s.inner.set_smoothing(self.smoothing)
+
+    def set_hysteresis(self, *, margin: float | None = None, hold: float | None = None) -> None:
+        for s in self.slots.values():
+            s.inner.set_hysteresis(margin=margin, hold=hold)
+        if margin is not None:
+            self.margin = margin
+        if hold is not None:
+            self.hold = hold
+
+
+def host_of(processors) -> ModelHost | None:
+    """The ModelHost behind a processor list (the engine calls this to serve /s2s/model/load)."""
+    for p in processors:
+        h = getattr(p, "host", None)
+        if isinstance(h, ModelHost):
+            return h
+    return None
+
 
 def default_processors(cfg) -> list:
-    """Model processors for the configured slots (none until models are shipped)."""
-    return []
+    """Model slots for the configured models plus the rule-based emotion processor.
+
+    ``cfg.models`` (slot -> model name) overrides :data:`DEFAULT_SLOTS`; a default model whose
+    folder is absent is skipped, an explicitly configured one that fails raises ModelError.
+    """
+    from .emotion_rules import EmotionRulesProcessor
+
+    host = ModelHost(cfg.models_dir, smoothing=cfg.smoothing,
+                     margin=getattr(cfg, "hysteresis_margin", DEFAULT_MARGIN),
+                     hold=getattr(cfg, "hysteresis_hold", DEFAULT_HOLD))
+    slots = dict(DEFAULT_SLOTS)
+    explicit = dict(getattr(cfg, "models", None) or {})
+    slots.update(explicit)
+    for slot, name in slots.items():
+        if slot not in explicit and not (Path(cfg.models_dir) / name / modelcard.CARD_FILE).is_file():
+            continue
+        host.add(slot, name)
+    procs: list[Processor] = host.processors()
+    procs.append(EmotionRulesProcessor())
+    return procs

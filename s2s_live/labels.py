@@ -1,0 +1,115 @@
+"""Label stability for performers: exponential smoothing and a hysteresis rule.
+
+Raw classifier probabilities flicker from hop to hop; a performer's patch should not. Two stages:
+
+* :class:`ExpSmoother` — per-hop exponential smoothing ``s = a*s + (1-a)*x`` of a float vector,
+  ``a`` in 0 (none) .. 0.99 (very slow), settable while running. Preallocated state.
+* :class:`Hysteresis` — the *stable* label only changes when a new top label leads the current
+  one by at least ``margin`` (probability points) continuously for at least ``hold`` seconds of
+  stream time; each change is reported once as ``(from, to)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def check_smoothing(alpha) -> float:
+    """Validate a smoothing factor (0..0.99); return it as float."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 <= float(alpha) <= 0.99:
+        raise ValueError(f"smoothing={alpha!r} is invalid; expected a number in 0..0.99")
+    return float(alpha)
+
+
+class ExpSmoother:
+    """Exponential smoothing of a fixed-length float vector, one step per hop.
+
+    Parameters
+    ----------
+    size : int
+        Vector length.
+    alpha : float
+        0 (output = input) .. 0.99 (time constant ~100 hops).
+    """
+
+    def __init__(self, size: int, alpha: float = 0.5) -> None:
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"size={size!r} is invalid; expected an int >= 1")
+        self.alpha = check_smoothing(alpha)
+        self.state = np.zeros(size, dtype=np.float32)
+        self.primed = False
+
+    def set_alpha(self, alpha: float) -> None:
+        self.alpha = check_smoothing(alpha)
+
+    def reset(self) -> None:
+        self.state[:] = 0.0
+        self.primed = False
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Update with ``x`` (the first value primes the state); returns the state (a view)."""
+        if not self.primed:
+            self.state[:] = x
+            self.primed = True
+        else:
+            a = self.alpha
+            self.state *= a
+            self.state += (1.0 - a) * x
+        return self.state
+
+
+class Hysteresis:
+    """Stable top label of a probability vector.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Class names, in probability order.
+    margin : float
+        A challenger's probability must exceed the current label's by at least this (0..1).
+    hold : float
+        ... continuously for at least this many seconds of stream time (>= 0).
+
+    ``update(probs, t)`` returns ``(index, changed)`` where ``changed`` is ``(from, to)`` on the
+    hop the stable label switches, else None. The first update adopts the top label silently.
+    """
+
+    def __init__(self, labels, *, margin: float = 0.1, hold: float = 1.0) -> None:
+        self.labels = tuple(labels)
+        if not self.labels:
+            raise ValueError("labels is empty; expected at least one class name")
+        self.set_params(margin=margin, hold=hold)
+        self.reset()
+
+    def set_params(self, *, margin: float | None = None, hold: float | None = None) -> None:
+        if margin is not None:
+            if not isinstance(margin, (int, float)) or not 0.0 <= margin <= 1.0:
+                raise ValueError(f"margin={margin!r} is invalid; expected a probability in 0..1")
+            self.margin = float(margin)
+        if hold is not None:
+            if not isinstance(hold, (int, float)) or not 0.0 <= hold <= 3600.0 or math.isnan(hold):
+                raise ValueError(f"hold={hold!r} is invalid; expected seconds in 0..3600")
+            self.hold = float(hold)
+
+    def reset(self) -> None:
+        self.current = -1
+        self.candidate = -1
+        self.since = 0.0
+
+    def update(self, probs: np.ndarray, t: float):
+        top = int(np.argmax(probs))
+        if self.current < 0:
+            self.current = top
+            return self.current, None
+        if top == self.current or probs[top] - probs[self.current] < self.margin:
+            self.candidate = -1
+            return self.current, None
+        if top != self.candidate or t < self.since:  # new challenger, or the stream time restarted
+            self.candidate, self.since = top, t
+        if t - self.since >= self.hold:
+            old = self.current
+            self.current, self.candidate = top, -1
+            return self.current, (self.labels[old], self.labels[top])
+        return self.current, None

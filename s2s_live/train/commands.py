@@ -1,0 +1,134 @@
+"""``s2s-live train genre|emotion|vae`` and ``s2s-live vae interpolate`` (argparse subcommands).
+
+The CLI calls :func:`register` with its subparsers; each command sets ``func`` to a handler taking
+the parsed namespace and returning an exit code. ``scripts/train_*.py`` call :func:`main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _default_models_dir() -> str:
+    from ..config import DEFAULT_MODELS_DIR
+
+    return str(DEFAULT_MODELS_DIR)
+
+
+def _cmd_genre(a) -> int:
+    from . import genre, mlp
+
+    p = mlp.MLPParams(max_epochs=a.epochs) if a.epochs else mlp.MLPParams()
+    card = genre.train(a.data, Path(a.out) / a.name, seed=a.seed, folds=a.folds, params=p,
+                       progress=not a.quiet, name=a.name)
+    m = card["metrics"]
+    if "cv_accuracy" in m:
+        print(f"{a.name}: {m['cv_folds']}-fold CV accuracy {m['cv_accuracy']:.3f} "
+              f"(folds {', '.join(f'{x:.3f}' for x in m['cv_fold_accuracy'])}); wrote {Path(a.out) / a.name}")
+    return 0
+
+
+def _cmd_emotion(a) -> int:
+    from . import emotion
+
+    card = emotion.train(a.data, Path(a.out) / a.name, seed=a.seed, folds=a.folds, progress=not a.quiet,
+                         name=a.name, cache_dir=a.cache)
+    m = card["metrics"]
+    print(f"{a.name}: artist-disjoint {m.get('cv_folds')}-fold accuracy model {m.get('cv_accuracy', float('nan')):.3f}, "
+          f"rules {m.get('rules_cv_accuracy', float('nan')):.3f}; wrote {Path(a.out) / a.name}")
+    return 0
+
+
+def _cmd_vae(a) -> int:
+    from . import vae
+
+    p = vae.VAEParams.preset(a.preset)
+    if a.epochs:
+        p.epochs = a.epochs
+    if a.time_budget:
+        p.time_budget_s = a.time_budget
+    card = vae.train(a.data, a.out, seed=a.seed, params=p, progress=not a.quiet, cache_dir=a.cache)
+    m = card["metrics"]
+    print("VAE: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in m.items()
+                              if k != "loss_curve") + f"; wrote {a.out}/encoder and {a.out}/decoder")
+    return 0
+
+
+def _cmd_interpolate(a) -> int:
+    from .interpolate import interpolate_files
+
+    paths = interpolate_files(a.a, a.b, steps=a.steps, out_dir=a.out, sr=a.sr,
+                              models_dir=a.models_dir, encoder=a.encoder, decoder=a.decoder)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``train`` (genre|emotion|vae) and ``vae`` (interpolate) to an argparse subparsers object."""
+    tr = subparsers.add_parser("train", help="train a shipped model (needs the 'train' extra)")
+    ts = tr.add_subparsers(dest="model", required=True)
+
+    def common(p, data_help):
+        p.add_argument("--data", required=True, help=data_help)
+        p.add_argument("--out", default=_default_models_dir(), help="models folder to write into (default: %(default)s)")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    g = ts.add_parser("genre", help="genre MLP on GTZAN-style descriptor statistics")
+    common(g, "GTZAN-style features CSV (features_30_sec.csv) or a folder DIR/<genre>/<audio files>")
+    g.add_argument("--name", default="genre")
+    g.add_argument("--folds", type=int, default=5, help="cross-validation folds by track (0 = none)")
+    g.add_argument("--epochs", type=int, default=0, help="max epochs (0 = default 300, early stopping)")
+    g.set_defaults(func=_cmd_genre)
+
+    e = ts.add_parser("emotion", help="Russell-quadrant model on the 4Q clips")
+    common(e, "the 4q_train folder (index.csv + Q1..Q4)")
+    e.add_argument("--name", default="emotion")
+    e.add_argument("--folds", type=int, default=5, help="artist-disjoint folds")
+    e.add_argument("--cache", default=None, help="feature/decode cache (default ~/.cache/s2s_live)")
+    e.set_defaults(func=_cmd_emotion)
+
+    v = ts.add_parser("vae", help="timbre VAE (encoder + decoder) on 1-s 16 kHz frames")
+    common(v, "the 4q_train folder (music frames); synthetic sounds are added")
+    v.add_argument("--preset", default="compact", choices=["compact", "asciml", "tiny"])
+    v.add_argument("--epochs", type=int, default=0)
+    v.add_argument("--time-budget", type=float, default=0.0, help="stop after this many seconds of training")
+    v.add_argument("--cache", default=None)
+    v.set_defaults(func=_cmd_vae)
+
+    vp = subparsers.add_parser("vae", help="VAE generation tools")
+    vs = vp.add_subparsers(dest="vae_cmd", required=True)
+    it = vs.add_parser("interpolate", help="decode points between the latents of two sounds")
+    it.add_argument("a", help="first sound (any soundfile format)")
+    it.add_argument("b", help="second sound")
+    it.add_argument("--steps", type=int, default=8, help="number of sounds written, including both ends (2..256)")
+    it.add_argument("--out", required=True, help="folder for step_00.wav ...")
+    it.add_argument("--sr", type=int, default=16000, help="sample rate of the written files (8000..192000 Hz)")
+    it.add_argument("--models-dir", default=_default_models_dir())
+    it.add_argument("--encoder", default="encoder", help="encoder model name under --models-dir")
+    it.add_argument("--decoder", default="decoder", help="decoder model name under --models-dir")
+    it.set_defaults(func=_cmd_interpolate)
+
+
+def main(argv=None, prog: str = "s2s-live", record: str | None = None) -> int:
+    """Stand-alone entry (scripts/train_*.py): ``main(["train", "genre", "--data", ...])``.
+
+    ``record`` is the command line written into model cards (default: ``prog`` + ``argv``)."""
+    from ..errors import S2SError
+    from . import export
+
+    ap = argparse.ArgumentParser(prog=prog)
+    register(ap.add_subparsers(dest="command", required=True))
+    a = ap.parse_args(argv)
+    if argv is not None:
+        export.COMMAND = record or " ".join([prog, *map(str, argv)])
+    try:
+        return a.func(a)
+    except (S2SError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        export.COMMAND = None
