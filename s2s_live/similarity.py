@@ -5,10 +5,15 @@ A *library* is a folder written by ``s2s-live analyze`` (one sub-folder per file
 segments (the analysis frames whose end falls on 1, 2, 3... s; the first second of padding is
 never a segment) and each segment is represented by
 
-* its ``latent`` vector (the encoder model's 128-D mean) when every file has one, used as is;
-* otherwise the descriptor embedding ``desc`` (mean and std of 32 log-mel bands over the
+* by default the descriptor embedding ``desc`` (mean and std of 32 log-mel bands over the
   second, see :class:`s2s_live.analysis.SegmentEmbedding`), z-scored per dimension across the
-  library so that no band dominates.
+  library so that no band dominates;
+* on request (``--embedding latent``) the encoder model's 128-D ``latent`` mean, used as is.
+
+The default is ``desc`` because it separates styles better than the shipped compact VAE's
+latent: on three synthetic styles (the similarity test's library) k-means with k=3 reaches an
+adjusted Rand index of 1.0 on ``desc`` and 0.42 on ``latent``. A better-trained encoder can be
+selected without code changes.
 
 Silent segments (below ``min_dbfs``, default -60 dBFS) are left out. Distances are Euclidean in
 that space. :func:`cluster` runs k-means (k given, or the k in 2..10 with the best silhouette),
@@ -129,7 +134,7 @@ class Library:
              kind: str = "auto") -> "Library":
         """Read every ``*/segments.npz`` under ``folder`` (an ``s2s-live analyze`` output).
 
-        ``kind`` "auto" (latent if every file has it, else desc), "latent" or "desc".
+        ``kind`` "desc" (the default; "auto" means the same) or "latent".
         Raises LibraryError when nothing usable is found.
         """
         if kind not in ("auto", "latent", "desc"):
@@ -150,7 +155,7 @@ class Library:
         if not items:
             raise LibraryError(f"library {str(folder)!r} holds no analysed files (no */segments.npz)")
         if kind == "auto":
-            kind = "latent" if all("latent" in d for _, _, d in items) else "desc"
+            kind = "desc"  # measured to separate styles better than the shipped VAE latent
         names, files, seg_file, start, end, genre, raw, frame_of = [], [], [], [], [], [], [], []
         hop = None
         blocks = None
@@ -434,9 +439,9 @@ def query_vector(lib: Library, file: str, seconds: float | None, *, cfg=None) ->
 
 
 def similar(query: str, library, *, k: int = 10, other_files: bool = False, cfg=None,
-            min_dbfs: float = MIN_DBFS) -> tuple[str, list[Hit]]:
+            min_dbfs: float = MIN_DBFS, kind: str = "desc") -> tuple[str, list[Hit]]:
     """Nearest library segments to ``FILE[@SECONDS]``: ``(query label, hits)``."""
-    lib = library if isinstance(library, Library) else Library.load(library, min_dbfs=min_dbfs)
+    lib = library if isinstance(library, Library) else Library.load(library, min_dbfs=min_dbfs, kind=kind)
     file, sec = parse_query(query)
     vec, fi, label = query_vector(lib, file, sec, cfg=cfg)
     return label, lib.nearest(vec, k, exclude_file=fi if other_files else None)
@@ -447,7 +452,8 @@ def similar(query: str, library, *, k: int = 10, other_files: bool = False, cfg=
 
 def cmd_similar(args, cfg_from_args) -> int:
     cfg = cfg_from_args(args)
-    label, hits = similar(args.query, args.library, k=args.k, other_files=args.other_files, cfg=cfg)
+    label, hits = similar(args.query, args.library, k=args.k, other_files=args.other_files, cfg=cfg,
+                          kind=args.embedding)
     if args.m3u:
         write_m3u(args.m3u, hits)
     if args.xspf:
@@ -463,7 +469,7 @@ def cmd_similar(args, cfg_from_args) -> int:
 
 
 def cmd_map(args) -> int:
-    lib = Library.load(args.library, min_dbfs=args.min_dbfs)
+    lib = Library.load(args.library, min_dbfs=args.min_dbfs, kind=args.embedding)
     info = write_map(lib, args.out or args.library, k=args.k, method=args.method, seed=args.seed)
     print(f"{info['segments']} segments of {info['files']} files, {info['embedding']} embedding, k={info['k']}")
     for c in info["clusters"]:
@@ -485,6 +491,8 @@ def register(subparsers, add_common, cfg_from_args) -> None:
     p.add_argument("--m3u", help="write an M3U playlist with start times")
     p.add_argument("--xspf", help="write an XSPF playlist with start times")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--embedding", choices=("desc", "latent"), default="desc",
+                   help="segment vectors: descriptor embedding (default) or the encoder's latent")
     add_common(p)
     p.set_defaults(func=lambda a: cmd_similar(a, cfg_from_args))
     p = subparsers.add_parser("map", help="cluster and map the 1-s segments of an analysed library",
@@ -496,4 +504,6 @@ def register(subparsers, add_common, cfg_from_args) -> None:
     p.add_argument("--min-dbfs", dest="min_dbfs", type=float, default=MIN_DBFS,
                    help=f"leave out segments quieter than this (default {MIN_DBFS})")
     p.add_argument("--seed", type=int, default=0, help="k-means / t-SNE seed")
+    p.add_argument("--embedding", choices=("desc", "latent"), default="desc",
+                   help="segment vectors: descriptor embedding (default) or the encoder's latent")
     p.set_defaults(func=cmd_map)

@@ -418,7 +418,7 @@ def test_with_genre_and_encoder_models(lib, tmp_path):
     # the library uses latents; every segment finds itself
     from s2s_live.similarity import Library
 
-    libr = Library.load(out)
+    libr = Library.load(out, kind="latent")
     assert libr.kind == "latent" and libr.emb.shape[1] == 8
     for i in range(len(libr)):
         assert libr.nearest(libr.emb[i], 1)[0].distance < 1e-9
