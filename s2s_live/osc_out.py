@@ -200,18 +200,30 @@ def output_args(o: Output, value: Any) -> tuple[str, list] | None:
     return o.type * o.shape, arr.tolist()
 
 
+#: Scaler of float outputs without a finite declared range (the VAE latent, z-scores): the
+#: logistic function, so normalised profiles still send 0..1 (0 maps to 0.5, order is kept).
+LOGISTIC = (math.nan, math.nan)
+
+
 def _scaler(o: Output) -> tuple[float, float] | None:
-    """(offset, scale) mapping the declared range to 0..1 (then clipped), or None when the output
-    has no finite range (ints and strings are never scaled)."""
-    if o.range is None or "f" not in o.type:
+    """(offset, scale) mapping the declared range to 0..1 (then clipped); :data:`LOGISTIC` for
+    float outputs without a finite range; None for ints and strings (never scaled)."""
+    if "f" not in o.type:
         return None
+    if o.range is None:
+        return LOGISTIC
     lo, hi = float(o.range[0]), float(o.range[1])
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        return None
+        return LOGISTIC
     return lo, 1.0 / (hi - lo)
 
 
 def _unit(v: float, sc: tuple[float, float]) -> float:
+    if sc is LOGISTIC:
+        x = float(v)
+        if not math.isfinite(x):
+            return 0.0 if x != x else (1.0 if x > 0 else 0.0)
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
     x = (float(v) - sc[0]) * sc[1]
     return 0.0 if not x > 0.0 else 1.0 if x > 1.0 else x  # NaN -> 0
 
