@@ -184,11 +184,6 @@ class Source:
 # --------------------------------------------------------------------------------------------
 # PortAudio devices
 
-def abandoned_streams() -> int:
-    """Streams that could not be closed (always 0: capture runs in its own process)."""
-    return 0
-
-
 def _sd():
     try:
         import sounddevice as sd

@@ -191,23 +191,7 @@ def main(argv=None) -> int:
         rc = 2
     except KeyboardInterrupt:
         rc = 130
-    _exit_if_stream_abandoned(rc)
     return rc
-
-
-def _exit_if_stream_abandoned(rc: int) -> None:
-    """A stream whose audio server died cannot be closed, and PortAudio's exit handler would
-    block on it forever: leave without running exit handlers in that case."""
-    if "sounddevice" not in sys.modules:
-        return
-    from .capture import abandoned_streams
-
-    if abandoned_streams():
-        sys.stdout.flush()
-        sys.stderr.flush()
-        import os
-
-        os._exit(rc)
 
 
 if __name__ == "__main__":  # pragma: no cover
