@@ -198,21 +198,29 @@ class ControlServer:
         self.engine.stats.incr("control_bad")
         self.reply(addr, f"{self.prefix}/error", "ss", [where[:200], reason[:400]])
 
-    def handle(self, data: bytes, addr: tuple) -> None:
-        """Validate and execute one datagram (never raises)."""
+    def _admit(self, data: bytes, addr: tuple) -> list | None:
+        """Count a datagram; the decoded messages, or None when it is refused (sender not
+        allowed, oversized, malformed: each counted, none answered)."""
         c = self.counters
         c["received"] += 1
         if self.allow is not None and addr[0] not in self.allow:
             c["denied"] += 1
-            return
+            return None
         if len(data) > MAX_DATAGRAM:
             c["oversize"] += 1
-            return
+            return None
         try:
-            msgs = decode_packet(data)
+            return decode_packet(data)
         except (ValueError, TypeError, IndexError):  # any malformed datagram is dropped
             c["malformed"] += 1
             self.engine.stats.incr("control_malformed")
+            return None
+
+    def handle(self, data: bytes, addr: tuple) -> None:
+        """Validate and execute one datagram (never raises)."""
+        c = self.counters
+        msgs = self._admit(data, addr)
+        if msgs is None:
             return
         errors = [e for e in (self.dispatch(address, args, addr) for address, _tags, args in msgs) if e]
         c["bad" if errors else "handled"] += 1  # counted before the reply leaves
@@ -343,17 +351,8 @@ class ControlServer:
         """``/wek/outputs f×M`` (M 1..64, finite) -> ``engine.visuals.set_params``; anything
         else is counted as malformed/bad (no replies: Wekinator does not read them)."""
         c = self.counters
-        c["received"] += 1
-        if self.allow is not None and addr[0] not in self.allow:
-            c["denied"] += 1
-            return
-        if len(data) > MAX_DATAGRAM:
-            c["oversize"] += 1
-            return
-        try:
-            msgs = decode_packet(data)
-        except (ValueError, TypeError, IndexError):
-            c["malformed"] += 1
+        msgs = self._admit(data, addr)
+        if msgs is None:
             return
         ok = True
         for address, _tags, args in msgs:
