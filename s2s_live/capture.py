@@ -140,11 +140,15 @@ class AudioRing:
         m = self._stamp_end.shape[0]
         n_st = self._n_stamps
         lo = max(0, n_st - m + 8)  # skip the oldest slots: the writer may be overwriting them
-        for j in range(lo, n_st):  # stamps are increasing; a few hundred at most
+        # Stamps increase; the frame asked for is recent, so walk back from the newest write
+        # (a few steps per hop instead of scanning the whole history).
+        t = float("nan")
+        for j in range(n_st - 1, lo - 1, -1):
             k = j % m
-            if self._stamp_end[k] > frame_index:
-                return float(self._stamp_t[k])
-        return float("nan")
+            if self._stamp_end[k] <= frame_index:
+                break
+            t = float(self._stamp_t[k])
+        return t
 
     def reset(self) -> None:
         self._hdr[_W] = 0
@@ -674,9 +678,6 @@ class FileSource(_PacedSource):
             self._sf.seek(0)
             n = self._sf.read(out=block, dtype="float32").shape[0]
         return n
-
-    def stop(self) -> None:
-        super().stop()
 
     def close(self) -> None:
         self._sf.close()

@@ -197,6 +197,8 @@ class Engine:
             if now >= next_health:
                 next_health = now + HEALTH_INTERVAL
                 self._housekeeping()
+            if self.cfg.hop != pipe.assembler.hop:  # a control command changed it
+                pipe.set_hop(self.cfg.hop)
             n = ring.read_into(chunk, max_chunk)
             if n == 0:
                 if src.finished and not self.finished.is_set():
@@ -220,8 +222,9 @@ class Engine:
             self.frame_times[f.index] = f.t_capture
             if len(self.frame_times) > 4096:
                 self.frame_times.pop(next(iter(self.frame_times)))
-            self.last_values = f.values
-            self._emit_events(f.values)
+            # a copy: the frame's dict is cleared and refilled next hop while the live view
+            # and the control thread read this one
+            self.last_values = dict(f.values)
             if self.visuals is not None:
                 try:
                     self.visuals.on_frame(f.values, f.time)
@@ -246,9 +249,6 @@ class Engine:
                     self.report_error("visuals", str(exc))
         elif "beat" in values:
             self.osc.send_fast({"beat": values["beat"]})
-
-    def _emit_events(self, values: dict) -> None:
-        """Hook for events derived outside processors (none yet; processors emit their own)."""
 
     def _housekeeping(self) -> None:
         src = self.source
@@ -294,8 +294,13 @@ class Engine:
 
     # -- control API (called from the control thread) ---------------------------------------
     def set_hop(self, hop: float) -> None:
-        self.pipeline.set_hop(hop)
+        """Change the hop (seconds, 0.01..1.0) from any thread; the analysis thread applies it
+        between hops, so the frame grid is never changed under a running ``next_frame``."""
+        if not isinstance(hop, (int, float)) or not 0.01 <= float(hop) <= 1.0:
+            raise ValueError(f"hop must be in 0.01..1.0 seconds, got {hop!r}")
         self.cfg.hop = float(hop)
+        if self._thread is None and self.pipeline is not None:
+            self.pipeline.set_hop(float(hop))
 
     def set_smoothing(self, value: float) -> None:
         if not 0.0 <= value <= 0.99:

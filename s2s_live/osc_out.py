@@ -296,8 +296,12 @@ class Profile:
             ta = self.args(o, v)
             if ta is None:
                 continue
-            out.append(encode_message(f"{p}/{o.osc_address}", ta[0], ta[1]))
+            self._encode(out, f"{p}/{o.osc_address}", o, ta[0], ta[1])
         return out
+
+    def _encode(self, out: list, base: str, o: Output, tags: str, vals: list) -> None:
+        """Append the message(s) for one output value: one plain message here."""
+        out.append(encode_message(base, tags, vals))
 
     def frame_messages(self, values: dict, index: int, t: float) -> list[bytes]:
         msgs = [encode_message(f"{self.prefix}/frame", "if", [index, t])]
@@ -381,37 +385,24 @@ class TouchDesignerProfile(Profile):
         if idx is not None:
             out.append(encode_message(f"{addr}/index", "i", [idx]))
 
-    def _messages(self, values: dict, streams: tuple[str, ...]) -> list[bytes]:
-        out: list[bytes] = []
-        p = self.prefix
+    def _encode(self, out: list, base: str, o: Output, tags: str, vals: list) -> None:
+        """Scalars on their own addresses: vectors as ``base/k``, labels as string + index."""
         now = time.monotonic()
-        for o in self.outputs:
-            if o.stream not in streams:
-                continue
-            v = values.get(o.name)
-            if v is None:
-                continue
-            ta = self.args(o, v)
-            if ta is None:
-                continue
-            tags, vals = ta
-            base = f"{p}/{o.osc_address}"
-            if o.stream == "event":
-                out.append(encode_message(base, tags, vals))
-            elif len(o.type) > 1:  # mixed
-                for k, (t, a) in enumerate(zip(tags, vals)):
-                    if t == "s":
-                        self._string(out, f"{base}/{k}", o, str(a), now)
-                    else:
-                        out.append(encode_message(f"{base}/{k}", t, [a]))
-            elif o.type == "s":
-                self._string(out, base, o, str(vals[0]), now)
-            elif o.shape == 1:
-                out.append(encode_message(base, tags, vals))
-            else:
-                t = o.type
-                out.extend(encode_message(f"{base}/{k}", t, [a]) for k, a in enumerate(vals))
-        return out
+        if o.stream == "event":
+            out.append(encode_message(base, tags, vals))
+        elif len(o.type) > 1:  # mixed
+            for k, (t, a) in enumerate(zip(tags, vals)):
+                if t == "s":
+                    self._string(out, f"{base}/{k}", o, str(a), now)
+                else:
+                    out.append(encode_message(f"{base}/{k}", t, [a]))
+        elif o.type == "s":
+            self._string(out, base, o, str(vals[0]), now)
+        elif o.shape == 1:
+            out.append(encode_message(base, tags, vals))
+        else:
+            t = o.type
+            out.extend(encode_message(f"{base}/{k}", t, [a]) for k, a in enumerate(vals))
 
 
 #: The fixed Wekinator input selection: (name, candidate outputs, count). The first candidate

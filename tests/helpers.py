@@ -115,6 +115,17 @@ def free_port() -> int:
     return p
 
 
+def terminate(proc: subprocess.Popen, timeout: float = 5.0) -> None:
+    """SIGTERM a child process, SIGKILL it if it has not exited within ``timeout`` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
 # -- JACK --------------------------------------------------------------------------------------
 def jack_ports() -> list[str]:
     r = subprocess.run(["jack_lsp"], capture_output=True, text=True, timeout=10)
@@ -148,12 +159,7 @@ class JackServer:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+            terminate(self.proc)
             self.proc = None
 
 
@@ -225,12 +231,7 @@ class JackPlayer:
         return self._connect(lambda c: c == client)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        terminate(self.proc)
 
 
 # -- the OSC contract (docs/osc.md) and liblo's oscdump ------------------------------------------
@@ -300,10 +301,5 @@ class OscDump:
         return out
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        terminate(self.proc)
         self._t.join(timeout=2)
