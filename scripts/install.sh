@@ -13,7 +13,9 @@ if [ "${1:-}" = "test" ]; then
   PKGS="$PKGS jackd2 liblo-tools puredata-core supercollider-language supercollider-server chromium chromium-driver"
 fi
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends $PKGS >/dev/null
+# With recommends: the tests were verified against Debian's default installs of these
+# packages (sclang, chromium and jackd run with what they recommend).
+$SUDO apt-get install -y -qq $PKGS >/dev/null
 PY="$(bash scripts/python.sh)"
 if [ "$PY" = "python3" ] && python3 -c 'import sys, sysconfig, os; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
   python3 -m venv .venv
