@@ -31,6 +31,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="OSC target, repeatable (default 127.0.0.1:9000:s2s)")
     p.add_argument("--control-port", type=int, help="control server UDP port (default 9001; 0 = off)")
     p.add_argument("--control-host", help="control interface (default 127.0.0.1; others must be explicit)")
+    p.add_argument("--allow-target", action="append", metavar="IP_OR_NET",
+                   help="non-loopback address or CIDR network that /s2s/targets/add may name at run time, "
+                        "repeatable (default: loopback only; broadcast/multicast only when named)")
     p.add_argument("--wek-port", type=int, help="listen for Wekinator's /wek/outputs on this port (12000; 0 = off)")
     p.add_argument("--midi-out", metavar="PORT", help="send genre/emotion/level as MIDI CC (port name; else virtual)")
     p.add_argument("--midi-in", metavar="PORT", help="MIDI control input: a note triggers an image, a CC sets smoothing")
@@ -75,6 +78,8 @@ def config_from_args(args: argparse.Namespace, *, demo: bool = False) -> Config:
         over["quiet"] = True
     if args.target:
         over["targets"] = list(args.target)
+    if getattr(args, "allow_target", None):
+        over["targets_allow"] = list(args.allow_target)
     cfg.update(**over)
     return cfg
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,11 @@ class Config:
     control_host: str = "127.0.0.1"  #: control server interface (loopback unless explicit)
     control_port: int = 9001  #: control server UDP port; 0 disables it
     control_allow: list[str] | None = None  #: sender IPs allowed to control; None = any
+    #: Non-loopback destinations that /s2s/targets/add may name at run time: IP addresses or
+    #: CIDR networks (e.g. ["192.168.1.0/24"]); broadcast and multicast addresses only when listed
+    #: themselves (or, for multicast, a multicast network). None/[] = loopback only. Targets in
+    #: ``targets`` (command line, config) are never restricted.
+    targets_allow: list[str] | None = None
     wek_port: int = 0  #: UDP port of the /wek/outputs listener on control_host (Wekinator: 12000); 0 = off
     midi_out: str | None = None  #: MIDI output port (name or substring; else a virtual port); None = off
     midi_in: str | None = None  #: MIDI input port for control (notes -> image, CC -> smoothing); None = off
@@ -156,3 +162,34 @@ class Config:
             bad("prefix", self.prefix, 'an OSC address like "/s2s"')
         if self.seconds is not None and (not isinstance(self.seconds, (int, float)) or self.seconds <= 0):
             bad("seconds", self.seconds, "a positive number of seconds")
+        target_networks(self.targets_allow)
+
+
+def target_networks(entries: Any) -> tuple:
+    """Parse ``targets_allow`` (the one place it is validated): a tuple of ``ipaddress`` networks.
+
+    Each entry is an IPv4/IPv6 address or a CIDR network (host bits may be set); IPv4-mapped
+    IPv6 forms (``::ffff:10.0.0.5``) become their IPv4 address. The unspecified addresses
+    (0.0.0.0, ::) and networks containing them are refused: they mean "this host, any interface",
+    never a destination. Raises ConfigError naming the entry.
+    """
+    if entries is None:
+        return ()
+    expected = 'a list of IP addresses or CIDR networks, e.g. ["192.168.1.20", "10.0.0.0/24"]'
+    if not isinstance(entries, (list, tuple)):
+        raise ConfigError(f"targets_allow={entries!r} is invalid; expected {expected}")
+    nets = []
+    for e in entries:
+        if not isinstance(e, str):
+            raise ConfigError(f"targets_allow entry {e!r} is invalid; expected {expected}")
+        try:
+            net = ipaddress.ip_network(e.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(f"targets_allow entry {e!r} is invalid; expected {expected}") from None
+        if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96 and net.network_address.ipv4_mapped is not None:
+            net = ipaddress.ip_network(f"{net.network_address.ipv4_mapped}/{net.prefixlen - 96}", strict=False)
+        if net.network_address.is_unspecified:
+            raise ConfigError(f"targets_allow entry {e!r} is invalid: it contains the unspecified address "
+                              f"{net.network_address} (any interface, not a destination); expected {expected}")
+        nets.append(net)
+    return tuple(nets)

@@ -12,7 +12,20 @@ f×M`` on the same interface and hands the values to the visuals as parameters.
 Counters (``ControlServer.counters``; every datagram lands in exactly one of the first five):
 ``denied`` (sender not in the allowlist), ``oversize``, ``malformed`` (not decodable OSC),
 ``handled`` (every message in it executed), ``bad`` (at least one message refused: unknown
-address or bad arguments); plus ``received`` (all datagrams), ``wek`` (Wekinator updates).
+address or bad arguments); plus ``received`` (all datagrams), ``wek`` (Wekinator updates),
+``targets_refused`` (``targets/add`` naming a destination the target policy refuses),
+``replies_refused`` / ``reply_bytes_refused`` (replies over the per-sender reply budget).
+
+Safety (docs/osc.md, "Safety"):
+
+* Run-time targets (``targets/add``) must be loopback unless the address is covered by
+  ``Config.targets_allow`` (``--allow-target``); broadcast and multicast addresses only when that
+  list names them; 0.0.0.0/:: never; IPv4-mapped IPv6 is judged as its IPv4 address. Targets
+  given at start (``Config.targets``) are the user's own choice and are not restricted.
+* Every reply (pong, ack, error, status, meta) is charged to a token bucket per sender IP
+  (:data:`REPLY_RATE` bytes/s, :data:`REPLY_BURST` bytes burst), so a spoofed or hostile
+  sender cannot turn this port into an amplifier. A reply (or a whole meta block) that does
+  not fit is not sent and is counted.
 """
 
 from __future__ import annotations
@@ -24,8 +37,10 @@ import re
 import select
 import socket
 import threading
+import time
 from typing import Any, Callable
 
+from .config import target_networks
 from .errors import OSCError, S2SError
 from .osc_out import MAX_TARGETS, decode_packet, encode_message, make_profile
 
@@ -35,6 +50,11 @@ MAX_WEK = 64  #: most values accepted in /wek/outputs
 HOP_RANGE = (0.01, 1.0)  #: seconds
 SMOOTHING_RANGE = (0.0, 0.99)
 INTERVAL_RANGE = (1.0, 3600.0)  #: seconds between automatic images
+MAX_TEMPLATE = 2000  #: characters of a prompt template or negative prompt (web control page)
+REPLY_RATE = 16384  #: reply bytes per second per sender IP (token bucket refill)
+REPLY_BURST = 32768  #: reply bytes a sender IP may get at once (bucket size: meta + status fit)
+MAX_SENDERS = 4096  #: reply buckets remembered; idle (full) ones are forgotten first
+_LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # a model folder name, never a path
 _SLOT_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
@@ -81,6 +101,111 @@ def check_range(name: str, v: float, rng: tuple[float, float], unit: str = "") -
     return v
 
 
+# -- visuals commands: one validation shared by OSC and the web control page ----------------
+def check_prompt(args: list, address: str = "visuals/generate") -> str | None:
+    """``[s]``: an optional printable prompt of at most :data:`MAX_PROMPT` characters;
+    None when absent or blank (the prompt is then built from the music)."""
+    a = check_args(args, "[s]", address)
+    prompt = a[0] if a and a[0].strip() else None
+    if prompt is not None and len(prompt) > MAX_PROMPT:
+        raise CommandError(f"prompt is {len(prompt)} characters long; at most {MAX_PROMPT}")
+    return prompt
+
+
+def check_auto(args: list, address: str = "visuals/auto") -> int:
+    """``i``: 0 (off) or 1 (on)."""
+    (on,) = check_args(args, "i", address)
+    return int(check_range("auto", on, (0, 1), " (0 off, 1 on)"))
+
+
+def check_interval(args: list, address: str = "visuals/interval") -> float:
+    """``f``: seconds between automatic images in :data:`INTERVAL_RANGE`."""
+    (sec,) = check_args(args, "f", address)
+    return check_range("interval", sec, INTERVAL_RANGE, " seconds")
+
+
+def check_text(value: Any, name: str, limit: int = MAX_TEMPLATE) -> str:
+    """A printable string of at most ``limit`` characters (template, negative prompt)."""
+    (v,) = check_args([value], "s", name)
+    if len(v) > limit:
+        raise CommandError(f"{name} is {len(v)} characters long; at most {limit}")
+    return v
+
+
+# -- run-time target policy ---------------------------------------------------------------------
+def _is_broadcast(a, nets) -> bool:
+    if a == ipaddress.IPv4Address("255.255.255.255"):
+        return True
+    return any(a.version == n.version and n.prefixlen < n.max_prefixlen - 1 and a == n.broadcast_address
+               for n in nets if n.version == 4)
+
+
+def target_refusal(ip: str, allow: tuple = ()) -> str | None:
+    """Why a run-time target ``ip`` (a literal address) is refused, or None when it may be added.
+
+    Loopback is always allowed. Anything else must lie in one of the ``allow`` networks
+    (:func:`s2s_live.config.target_networks`); a broadcast address (255.255.255.255, or the
+    broadcast address of a listed network) only when listed as a single address; a multicast
+    address only when listed itself or inside a listed multicast network. The unspecified
+    address (0.0.0.0, ::) never. IPv4-mapped IPv6 (``::ffff:a.b.c.d``) is judged as IPv4.
+    """
+    a = ipaddress.ip_address(ip)
+    if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped is not None:
+        a = a.ipv4_mapped
+    if a.is_unspecified:
+        return f"host={ip!r} is the unspecified address (any interface), never a destination"
+    if a.is_loopback:
+        return None
+    special = "multicast" if a.is_multicast else "broadcast" if _is_broadcast(a, allow) else ""
+    for n in allow:
+        if a.version != n.version or a not in n:
+            continue
+        if not special or n.num_addresses == 1 or (special == "multicast" and n.is_multicast):
+            return None
+    listed = ", ".join(str(n) for n in allow) or "none"
+    kind = f" ({special}: only when listed itself)" if special else ""
+    return (f"host={ip!r}{kind} is not an allowed run-time target; expected loopback (127.0.0.0/8, ::1, "
+            f"localhost) or an address in targets_allow / --allow-target (now: {listed})")
+
+
+class ReplyBudget:
+    """Token buckets of reply bytes per sender IP: ``rate`` bytes/s, at most ``burst`` at once.
+
+    Only the control thread uses it (no lock). At most ``max_senders`` buckets are kept; when
+    full, buckets that have refilled completely (idle senders) are forgotten, then the oldest.
+    """
+
+    def __init__(self, rate: float = REPLY_RATE, burst: float = REPLY_BURST, *,
+                 max_senders: int = MAX_SENDERS, clock: Callable[[], float] = time.monotonic) -> None:
+        if not rate > 0 or not burst > 0:
+            raise ValueError(f"rate={rate!r}, burst={burst!r} are invalid; expected positive bytes")
+        self.rate, self.burst, self.max_senders, self.clock = float(rate), float(burst), int(max_senders), clock
+        self._b: dict[str, list[float]] = {}  # ip -> [tokens, time of last update]
+
+    def take(self, ip: str, n: int) -> bool:
+        """Charge ``n`` bytes to ``ip``; False (nothing charged) when they do not fit now."""
+        now = self.clock()
+        b = self._b.get(ip)
+        if b is None:
+            if len(self._b) >= self.max_senders:
+                self._forget(now)
+            b = self._b[ip] = [self.burst, now]
+        b[0] = min(self.burst, b[0] + (now - b[1]) * self.rate)
+        b[1] = now
+        if n > b[0]:
+            return False
+        b[0] -= n
+        return True
+
+    def _forget(self, now: float) -> None:
+        full = [ip for ip, (tok, t) in self._b.items() if tok + (now - t) * self.rate >= self.burst]
+        for ip in full:
+            del self._b[ip]
+        if len(self._b) >= self.max_senders:  # all busy: drop the least recently charged half
+            for ip in sorted(self._b, key=lambda k: self._b[k][1])[: len(self._b) // 2]:
+                del self._b[ip]
+
+
 class ControlServer:
     """UDP OSC control server running in its own thread.
 
@@ -95,16 +220,28 @@ class ControlServer:
     wek_port : int or None
         Port of the Wekinator ``/wek/outputs`` listener on ``host``; None reads
         ``engine.cfg.wek_port``; 0 disables it.
+    targets_allow : list of str or None
+        Non-loopback destinations ``targets/add`` may name (see :func:`target_refusal`); None
+        reads ``engine.cfg.targets_allow``.
+    reply_rate, reply_burst : float
+        The per-sender reply budget in bytes/s and bytes (see :class:`ReplyBudget`).
     """
 
     def __init__(self, engine, *, host: str = "127.0.0.1", port: int = 9001, allow=None,
-                 wek_port: int | None = None) -> None:
+                 wek_port: int | None = None, targets_allow=None, reply_rate: float = REPLY_RATE,
+                 reply_burst: float = REPLY_BURST) -> None:
         self.engine = engine
         self.prefix = engine.cfg.prefix
         self.host, self.port = host, port
         self.allow = {str(ipaddress.ip_address(a)) for a in allow} if allow else None
+        if targets_allow is None:
+            targets_allow = getattr(engine.cfg, "targets_allow", None)
+        self.targets_allow = target_networks(targets_allow)
+        # The user's own start-time targets may be re-profiled at run time whatever the policy.
+        self._own_targets = {(t.host, t.port) for t in engine.osc.targets}
+        self.budget = ReplyBudget(reply_rate, reply_burst)
         self.counters = {"received": 0, "handled": 0, "bad": 0, "malformed": 0, "oversize": 0, "denied": 0,
-                         "wek": 0}
+                         "wek": 0, "targets_refused": 0, "replies_refused": 0, "reply_bytes_refused": 0}
         self.wek_values: list[float] = []  #: latest /wek/outputs
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -191,12 +328,34 @@ class ControlServer:
                         self.handle_wek(data, addr)
 
     # -- dispatch ---------------------------------------------------------------------------
+    def send_replies(self, addr: tuple, msgs: list[bytes], where: str = "") -> bool:
+        """Send encoded replies to ``addr`` if they fit its reply budget, all or none.
+
+        A refused reply is counted (``replies_refused`` messages, ``reply_bytes_refused``) and,
+        when the budget still has room for it, answered with one short ``/s2s/error``.
+        """
+        total = sum(len(m) for m in msgs)
+        if self.budget.take(addr[0], total):
+            for m in msgs:
+                self.engine.osc.send_raw(addr, m)
+            return True
+        c = self.counters
+        c["replies_refused"] += len(msgs)
+        c["reply_bytes_refused"] += total
+        if where:
+            note = encode_message(f"{self.prefix}/error", "ss", [
+                where[:200], f"reply of {total} bytes refused: over the reply budget of {REPLY_RATE:g} "
+                f"bytes/s per sender (burst {REPLY_BURST:g}); ask less often"])
+            if self.budget.take(addr[0], len(note)):
+                self.engine.osc.send_raw(addr, note)
+        return False
+
     def reply(self, addr: tuple, address: str, tags: str, args: list) -> None:
-        self.engine.osc.send_raw(addr, encode_message(address, tags, args))
+        self.send_replies(addr, [encode_message(address, tags, args)], address)
 
     def error(self, addr: tuple, where: str, reason: str) -> None:
         self.engine.stats.incr("control_bad")
-        self.reply(addr, f"{self.prefix}/error", "ss", [where[:200], reason[:400]])
+        self.send_replies(addr, [encode_message(f"{self.prefix}/error", "ss", [where[:200], reason[:400]])])
 
     def _admit(self, data: bytes, addr: tuple) -> list | None:
         """Count a datagram; the decoded messages, or None when it is refused (sender not
@@ -238,6 +397,8 @@ class ControlServer:
             return None
         except (CommandError, TypeError, ValueError, S2SError) as exc:
             return address, str(exc)
+        except OSError as exc:  # say what failed, not which file: no path leaves this process
+            return address, f"{type(exc).__name__}: {exc.strerror or 'operating system error'}"
         except Exception as exc:  # noqa: BLE001 - a command must never crash the engine
             return address, f"{type(exc).__name__}: {exc}"
 
@@ -254,17 +415,18 @@ class ControlServer:
         check_args(args, "", "meta")
         prof = make_profile("s2s", self.prefix)
         prof.bind(self.engine.osc.outputs)
-        for m in prof.start_messages(self.engine.meta()):
-            self.engine.osc.send_raw(addr, m)
+        self.send_replies(addr, prof.start_messages(self.engine.meta()), f"{self.prefix}/meta")
 
     def _status(self, addr, args):
         check_args(args, "", "status")
         s = self.engine.status()
         c = s.get("counters", {})
         s["control"] = dict(self.counters)
-        self.reply(addr, f"{self.prefix}/status", "s", [json.dumps(s, default=float)[:7900]])
-        self.reply(addr, f"{self.prefix}/status/frames", "iii",
-                   [int(c.get("frames", 0)), int(c.get("dropped", 0)), int(c.get("overflows", 0))])
+        self.send_replies(addr, [
+            encode_message(f"{self.prefix}/status", "s", [json.dumps(s, default=float)[:7900]]),
+            encode_message(f"{self.prefix}/status/frames", "iii",
+                           [int(c.get("frames", 0)), int(c.get("dropped", 0)), int(c.get("overflows", 0))]),
+        ], f"{self.prefix}/status")
 
     def _hop(self, addr, args):
         (hop,) = check_args(args, "f", "hop")
@@ -291,6 +453,14 @@ class ControlServer:
         a = check_args(args, "si[s]", "targets/add")
         host, port = self._ip(a[0]), a[1]
         check_range("port", port, (1, 65535))
+        mapped = ipaddress.ip_address(host)
+        if isinstance(mapped, ipaddress.IPv6Address) and mapped.ipv4_mapped is not None:
+            host = str(mapped.ipv4_mapped)  # ::ffff:a.b.c.d is a.b.c.d: judged and sent as IPv4
+        why = None if (host, port) in self._own_targets else target_refusal(
+            a[0] if a[0] != "localhost" else host, self.targets_allow)
+        if why is not None:
+            self.counters["targets_refused"] += 1
+            raise CommandError(why)
         profile = a[2] if len(a) > 2 else "s2s"
         t = self.engine.osc.add_target(host, port, profile)
         self.engine.osc.send_meta(self.engine.meta(), only=t)
@@ -310,22 +480,17 @@ class ControlServer:
         return v
 
     def _visuals_generate(self, addr, args):
-        a = check_args(args, "[s]", "visuals/generate")
-        prompt = a[0] if a and a[0].strip() else None
-        if prompt is not None and len(prompt) > MAX_PROMPT:
-            raise CommandError(f"prompt is {len(prompt)} characters long; at most {MAX_PROMPT}")
+        prompt = check_prompt(args)
         self._visuals().generate(prompt=prompt)
         self.ack(addr, "visuals/generate")
 
     def _visuals_auto(self, addr, args):
-        (on,) = check_args(args, "i", "visuals/auto")
-        check_range("auto", on, (0, 1), " (0 off, 1 on)")
+        on = check_auto(args)
         self._visuals().set_auto(bool(on))
         self.ack(addr, "visuals/auto", "i", [on])
 
     def _visuals_interval(self, addr, args):
-        (s,) = check_args(args, "f", "visuals/interval")
-        check_range("interval", s, INTERVAL_RANGE, " seconds")
+        s = check_interval(args)
         self._visuals().set_interval(s)
         self.ack(addr, "visuals/interval", "f", [s])
 

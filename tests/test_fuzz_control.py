@@ -9,6 +9,7 @@ the test compares against (its argument checking is covered by test_control.py).
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import socket
 import struct
@@ -27,7 +28,7 @@ ADDRS = ["/s2s/ping", "/s2s/meta", "/s2s/status", "/s2s/smoothing", "/s2s/target
          "/s2s/nope", "/s2s", "/", "/wek/outputs", "/s2s/ping/extra"]
 FLOATS = [0.0, 0.5, 0.99, 1.0, -1.0, 1e30, -1e30, float("nan"), float("inf"), float("-inf"), 0.25]
 STRINGS = ["", "genre", "../../etc/passwd", "/etc/passwd", "127.0.0.1", "localhost", "::1", "s2s", "max",
-           "wekinator", "x" * 600, "a\x01b", "é", "models/../x", "255.255.255.255"]
+           "wekinator", "x" * 600, "a\x01b", "é", "models/../x", "255.255.255.255", "0.0.0.0", "::ffff:0.0.0.0"]
 
 
 def _arg(rng: random.Random):
@@ -95,6 +96,11 @@ def _datagram(rng: random.Random) -> bytes:
 def test_fuzz_control_port_while_streaming():
     rng = random.Random(1234)
     datagrams = [_datagram(rng) for _ in range(N)]
+    # hostile destinations, well-formed (they send nothing off the machine even if accepted:
+    # 0.0.0.0 is this host, a broadcast without SO_BROADCAST fails with EACCES)
+    hostile = ["255.255.255.255", "0.0.0.0", "::ffff:0.0.0.0"]
+    for k in range(0, N, 1000):
+        datagrams[k] = encode_message("/s2s/targets/add", "si", [hostile[(k // 1000) % 3], 9000])
     rec = OSCRecorder()
     eng = Engine(Config(source="synth", targets=[f"127.0.0.1:{rec.port}"], control_port=free_port(),
                         visuals="none", hop=0.25))
@@ -146,6 +152,10 @@ def test_fuzz_control_port_while_streaming():
                 pass
         assert pong
         assert eng.cfg.hop == 0.25 and 0.0 <= eng.cfg.smoothing <= 0.99
+        # the fuzz names 255.255.255.255 and 0.0.0.0 as hosts: only loopback targets were added
+        assert all(ipaddress.ip_address(t.addr[0]).is_loopback for t in eng.osc.targets), \
+            [t.spec for t in eng.osc.targets]
+        assert c["targets_refused"] > 0
         n = len(rec.of("/s2s/frame"))
         time.sleep(0.6)
         assert len(rec.of("/s2s/frame")) > n
