@@ -18,15 +18,35 @@ Routes (default http://127.0.0.1:8765):
 
 The server runs an asyncio loop in its own thread; the job thread publishes through
 ``loop.call_soon_threadsafe``. Live frames are rendered and JPEG-encoded in a worker thread of
-the loop (the numba kernel releases the GIL), and a slow page skips frames instead of queueing.
+the loop (the numba kernel releases the GIL).
+
+Safety (docs/visuals.md, "Web viewer"):
+
+* Every request must carry a ``Host`` the viewer serves (``127.0.0.1:<port>``,
+  ``localhost:<port>``), else 403 (defeats DNS rebinding); a WebSocket ``Origin``, when sent (a
+  browser always sends it), must be ``http://`` one of those, else 403 (defeats cross-site pages).
+* ``/images/<name>`` serves only a regular file directly in ``out_dir``, opened without
+  following symlinks; anything else, or a name over :data:`MAX_NAME` characters, is 404.
+* Commands are checked by the same functions as the OSC control port
+  (:mod:`s2s_live.control`: types, lengths, no control characters).
+* Each page has its own writer with a bounded queue: at most :data:`MAX_TEXTS` JSON messages
+  waiting and one live frame (a newer frame replaces an unsent one: old frames are dropped). A
+  page whose queue overflows, or whose send has not completed for :data:`STALL_S` seconds, is
+  disconnected at once; at most :data:`MAX_CLIENTS` pages at a time. Memory stays bounded
+  whatever pages do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import io
 import json
+import os
 import re
+import socket
+import stat
+import struct
 import threading
 import time
 from importlib import resources
@@ -35,6 +55,7 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
+from ..control import CommandError, check_auto, check_interval, check_prompt, check_text
 from ..errors import VisualsError
 
 STATIC = {"/": "index.html", "/index.html": "index.html", "/control": "control.html",
@@ -42,11 +63,54 @@ STATIC = {"/": "index.html", "/index.html": "index.html", "/control": "control.h
           "/style.css": "style.css"}
 _CTYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
            ".css": "text/css; charset=utf-8", ".png": "image/png"}
-_IMAGE = re.compile(r"^/images/([A-Za-z0-9_.-]+\.png)$")
+MAX_NAME = 200  #: characters of an image file name
+_IMAGE = re.compile(r"^/images/([A-Za-z0-9][A-Za-z0-9_.-]{0,%d}\.png)$" % (MAX_NAME - 5))
+MAX_IMAGE_BYTES = 64 << 20  #: larger files in out_dir are not served
+MAX_TEXTS = 64  #: JSON messages waiting per page; one more disconnects it
+STALL_S = 5.0  #: a page whose send has not completed for this long is disconnected
+MAX_CLIENTS = 128  #: WebSocket pages at a time; more get HTTP 503
+SNDBUF = 128 << 10  #: kernel send buffer per page (bytes)
 
 
 def _static(name: str) -> bytes:
     return resources.files("s2s_live.visuals").joinpath("static", name).read_bytes()
+
+
+def read_image(folder: str | Path, name: str) -> bytes | None:
+    """The bytes of ``folder/name`` if it is a regular file directly in ``folder`` (a symlink,
+    a FIFO, a directory, a missing or too long name: None). Never blocks, never raises."""
+    if "/" in name or "\0" in name or name in (".", "..") or len(name) > MAX_NAME:
+        return None
+    try:
+        fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except (OSError, ValueError):  # ELOOP (a symlink), ENOENT, ENAMETOOLONG, EACCES...
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_IMAGE_BYTES:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as f:
+            return f.read(MAX_IMAGE_BYTES + 1)[:MAX_IMAGE_BYTES]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+class _Client:
+    """One page: its connection, bounded outgoing queue and writer task."""
+
+    __slots__ = ("ws", "texts", "frame", "wake", "live", "since", "task", "closed")
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.texts: collections.deque = collections.deque()
+        self.frame: bytes | None = None  #: the newest live frame not yet sent
+        self.wake = asyncio.Event()
+        self.live = False
+        self.since: float | None = None  #: monotonic start of the send in progress
+        self.task: asyncio.Future | None = None
+        self.closed = False
 
 
 class WebViewer:
@@ -61,9 +125,13 @@ class WebViewer:
         self.mode_hold = mode_hold
         self.live_size = live_size
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.clients: set = set()
-        self.live_clients: set = set()
-        self._busy: set = set()
+        self.clients: dict = {}  #: connection -> _Client
+        self.authorities = {f"127.0.0.1:{self.port}", f"localhost:{self.port}",
+                            (f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}").lower()}
+        self.origins = {f"http://{a}" for a in self.authorities}
+        #: refused: bad Host/Origin (403), too many pages (503); dropped_frames: replaced before sent;
+        #: stalled: pages disconnected for not reading
+        self.counters = {"forbidden": 0, "busy": 0, "dropped_frames": 0, "stalled": 0, "bad_commands": 0}
         self._state_t = 0.0
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -124,10 +192,12 @@ class WebViewer:
             return
         self._started.set()
         live = asyncio.ensure_future(self._live_loop())
+        watch = asyncio.ensure_future(self._watchdog())
         try:
             await self._stop.wait()
         finally:
             live.cancel()
+            watch.cancel()
             server.close()
             await server.wait_closed()
 
@@ -137,7 +207,18 @@ class WebViewer:
         from websockets.http11 import Response
 
         path = request.path.split("?", 1)[0]
+        host = (request.headers.get("Host") or "").strip().lower()
+        if host not in self.authorities:
+            self.counters["forbidden"] += 1
+            return connection.respond(403, "forbidden: unknown Host header\n")
         if path == "/ws":
+            origin = request.headers.get("Origin")
+            if origin is not None and origin.strip().lower() not in self.origins:
+                self.counters["forbidden"] += 1
+                return connection.respond(403, "forbidden: cross-origin WebSocket\n")
+            if len(self.clients) >= MAX_CLIENTS:
+                self.counters["busy"] += 1
+                return connection.respond(503, "too many viewer pages\n")
             return None  # continue with the WebSocket handshake
         body = None
         if path in STATIC:
@@ -146,9 +227,7 @@ class WebViewer:
         else:
             m = _IMAGE.match(path)
             if m:
-                f = Path(self.owner.out_dir) / m.group(1)
-                if f.is_file():
-                    body, ctype = f.read_bytes(), "image/png"
+                body, ctype = read_image(self.owner.out_dir, m.group(1)), "image/png"
         if body is None:
             return connection.respond(404, "not found\n")
         headers = Headers([("Content-Type", ctype), ("Content-Length", str(len(body))),
@@ -163,68 +242,153 @@ class WebViewer:
                            "settings": self.owner.settings, "image": self.owner.last_image}, default=str)
 
     async def _handler(self, ws) -> None:
-        self.clients.add(ws)
+        sock = ws.transport.get_extra_info("socket") if getattr(ws, "transport", None) else None
+        if sock is not None:
+            try:  # a fixed kernel buffer per page (no autotuning to megabytes for a page that never reads)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
+            except OSError:
+                pass
+        cl = _Client(ws)
+        self.clients[ws] = cl
+        cl.task = asyncio.ensure_future(self._writer(cl))
+        self._queue_text(cl, self._hello())
         try:
-            await ws.send(self._hello())
             async for raw in ws:
                 if isinstance(raw, bytes):
                     continue
-                reply = self._command(ws, raw)
+                reply = self._command(cl, raw)
                 if reply is not None:
-                    await ws.send(json.dumps(reply))
-        except (ConnectionClosed, OSError):  # a page went away: nothing to clean up but the sets
+                    self._queue_text(cl, json.dumps(reply))
+        except (ConnectionClosed, OSError):  # a page went away: nothing to clean up but its entry
             pass
         finally:
-            self.clients.discard(ws)
-            self.live_clients.discard(ws)
+            self._forget(cl)
 
-    def _command(self, ws, raw: str) -> dict | None:
+    def _forget(self, cl: _Client) -> None:
+        cl.closed = True
+        self.clients.pop(cl.ws, None)
+        cl.texts.clear()
+        cl.frame = None
+        if cl.task is not None:
+            cl.task.cancel()
+
+    def _disconnect(self, cl: _Client) -> None:
+        """Drop a page that does not read: abort its TCP connection now (a closing handshake
+        would wait on the very buffer it does not drain) and free its queue."""
+        if cl.closed:
+            return
+        self.counters["stalled"] += 1
+        transport = getattr(cl.ws, "transport", None)
+        if transport is not None:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                try:  # reset, do not linger: the kernel frees the unsent data at once
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                except OSError:
+                    pass
+            transport.abort()
+        self._forget(cl)
+
+    def _queue_text(self, cl: _Client, text: str) -> None:
+        if cl.closed:
+            return
+        if len(cl.texts) >= MAX_TEXTS:
+            self._disconnect(cl)
+            return
+        cl.texts.append(text)
+        cl.wake.set()
+
+    def _queue_frame(self, cl: _Client, jpeg: bytes) -> None:
+        if cl.frame is not None:
+            self.counters["dropped_frames"] += 1  # the page is behind: the old frame goes
+        cl.frame = jpeg
+        cl.wake.set()
+
+    async def _writer(self, cl: _Client) -> None:
+        """Send a page's queue one message at a time (JSON first, then the newest frame)."""
+        try:
+            while not cl.closed:
+                await cl.wake.wait()
+                cl.wake.clear()
+                while not cl.closed and (cl.texts or cl.frame is not None):
+                    if cl.texts:
+                        data: Any = cl.texts.popleft()
+                    else:
+                        data, cl.frame = cl.frame, None
+                    cl.since = time.monotonic()
+                    await cl.ws.send(data)
+                    cl.since = None
+                    if isinstance(data, bytes):
+                        self.frames_sent += 1
+        except (ConnectionClosed, OSError):  # closed pages are dropped by their handler
+            pass
+
+    async def _watchdog(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            for cl in list(self.clients.values()):
+                if cl.since is not None and now - cl.since > STALL_S:
+                    self._disconnect(cl)
+
+    def queue_sizes(self) -> dict:
+        """Per-page queue lengths (JSON messages, frames waiting): for tests and status."""
+        return {id(cl): (len(cl.texts), int(cl.frame is not None)) for cl in self.clients.values()}
+
+    def _command(self, cl: _Client, raw: str) -> dict | None:
         try:
             msg = json.loads(raw)
-            cmd = msg["cmd"]
-        except (ValueError, KeyError, TypeError):
+        except ValueError:
+            msg = None
+        if not isinstance(msg, dict) or not isinstance(msg.get("cmd"), str):
+            self.counters["bad_commands"] += 1
             return {"type": "error", "reason": "expected JSON {\"cmd\": ...}"}
+        cmd = msg["cmd"]
+        try:
+            reply = self._execute(cl, cmd, msg)
+        except CommandError as exc:  # the same checks and texts as the OSC control port
+            self.counters["bad_commands"] += 1
+            return {"type": "error", "cmd": cmd[:40], "reason": str(exc)}
+        return reply
+
+    @staticmethod
+    def _flag(v: Any) -> Any:
+        return int(v) if isinstance(v, bool) else v  # JSON true/false are the OSC 1/0
+
+    def _execute(self, cl: _Client, cmd: str, msg: dict) -> dict | None:
         if cmd == "live":
-            (self.live_clients.add if msg.get("on", True) else self.live_clients.discard)(ws)
+            cl.live = bool(check_auto([self._flag(msg.get("on", True))], "live"))
+            if not cl.live:
+                cl.frame = None
             return None
         if cmd == "generate":
-            prompt = msg.get("prompt") or None
-            if prompt is not None and (not isinstance(prompt, str) or len(prompt) > 2000):
-                return {"type": "error", "reason": "prompt must be a string of at most 2000 characters"}
-            self.owner.control("generate", prompt)
+            prompt = msg.get("prompt")
+            self.owner.control("generate", check_prompt([] if prompt is None else [prompt], "generate"))
             return {"type": "ack", "cmd": cmd}
         if cmd == "auto":
-            self.owner.control("auto", bool(msg.get("on")))
+            self.owner.control("auto", bool(check_auto([self._flag(msg.get("on"))], "auto")))
             return {"type": "ack", "cmd": cmd}
         if cmd == "interval":
-            try:
-                s = float(msg.get("seconds"))
-            except (TypeError, ValueError):
-                return {"type": "error", "reason": "interval seconds must be a number in 1..3600"}
-            if not 1.0 <= s <= 3600.0:
-                return {"type": "error", "reason": f"interval seconds={s} out of range 1..3600"}
-            self.owner.control("interval", s)
+            self.owner.control("interval", check_interval([msg.get("seconds")], "interval"))
             return {"type": "ack", "cmd": cmd}
         if cmd == "template":
+            template, negative = msg.get("template"), msg.get("negative")
+            if template is not None:
+                template = check_text(template, "template")
+            if negative is not None:
+                negative = check_text(negative, "negative")
             try:
-                self.owner.templates = self.owner.templates.with_template(
-                    msg.get("template"), msg.get("negative"))
-            except ValueError as exc:
-                return {"type": "error", "reason": str(exc)}
+                self.owner.templates = self.owner.templates.with_template(template, negative)
+            except ValueError as exc:  # an unknown placeholder
+                raise CommandError(str(exc)) from None
             t = self.owner.templates
             self._broadcast(json.dumps({"type": "template", "template": t.template, "negative": t.negative}))
             return {"type": "ack", "cmd": cmd}
-        return {"type": "error", "reason": f"unknown cmd {cmd!r}; accepted: generate, auto, interval, template, live"}
+        raise CommandError(f"unknown cmd {cmd[:40]!r}; accepted: generate, auto, interval, template, live")
 
     def _broadcast(self, text: str) -> None:
-        for ws in list(self.clients):
-            asyncio.ensure_future(self._send(ws, text))
-
-    async def _send(self, ws, data: Any) -> None:
-        try:
-            await ws.send(data)
-        except (ConnectionClosed, OSError):  # closed pages are dropped by their handler
-            pass
+        for cl in list(self.clients.values()):
+            self._queue_text(cl, text)
 
     # -- live animation -------------------------------------------------------------------------
     async def _live_loop(self) -> None:
@@ -239,25 +403,14 @@ class WebViewer:
             await asyncio.sleep(max(0.0, period - (time.monotonic() - t_prev)))
             now = time.monotonic()
             dt, t_prev = now - t_prev, now
-            if not self.live_clients:
+            if not any(cl.live for cl in self.clients.values()):
                 continue
             anim.wek = self.owner.params
             anim.update(self.owner.state, self.owner.fast_values(), dt)
             jpeg = await self.loop.run_in_executor(None, self._encode, anim)
-            for ws in list(self.live_clients):
-                if ws in self._busy:
-                    continue  # slow page: skip this frame (latest wins)
-                self._busy.add(ws)
-                asyncio.ensure_future(self._send_frame(ws, jpeg))
-
-    async def _send_frame(self, ws, data: bytes) -> None:
-        try:
-            await ws.send(data)
-            self.frames_sent += 1
-        except (ConnectionClosed, OSError):
-            pass
-        finally:
-            self._busy.discard(ws)
+            for cl in list(self.clients.values()):
+                if cl.live and not cl.closed:
+                    self._queue_frame(cl, jpeg)
 
     @staticmethod
     def _encode(anim) -> bytes:
