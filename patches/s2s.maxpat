@@ -12,8 +12,8 @@
   "rect": [
    40,
    60,
-   1300,
-   1150
+   1960,
+   1200
   ],
   "openinpresentation": 0,
   "default_fontsize": 12.0,
@@ -453,7 +453,7 @@
       400,
       20
      ],
-     "text": "genre: label, confidence, id, probabilities"
+     "text": "genre: label, confidence, id, probabilities (bars: as many as the model has labels)"
     }
    },
    {
@@ -2085,6 +2085,706 @@
       20
      ]
     }
+   },
+   {
+    "box": {
+     "id": "obj-gp-t",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      ""
+     ],
+     "patching_rect": [
+      470,
+      400,
+      50,
+      22
+     ],
+     "text": "t l l"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-gp-len",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      ""
+     ],
+     "patching_rect": [
+      530,
+      430,
+      50,
+      22
+     ],
+     "text": "zl len"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-gp-chg",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "outlettype": [
+      "",
+      "int",
+      "int"
+     ],
+     "patching_rect": [
+      530,
+      460,
+      50,
+      22
+     ],
+     "text": "change"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-gp-size",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      470,
+      520,
+      80,
+      22
+     ],
+     "text": "prepend size"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-new-c",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      1320,
+      40,
+      600,
+      20
+     ],
+     "text": "tagger outputs, renamed descriptors and label names (from /s2s/meta/labels/...)"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-new-r1",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 5,
+     "outlettype": [
+      "",
+      "",
+      "",
+      "",
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      80,
+      430,
+      22
+     ],
+     "text": "route /s2s/tags /s2s/tags/msd /s2s/tags/mtt /s2s/instruments"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-new-r2",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 7,
+     "outlettype": [
+      "",
+      "",
+      "",
+      "",
+      "",
+      "",
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      120,
+      760,
+      22
+     ],
+     "text": "route /s2s/vocals /s2s/vocals/label /s2s/features/band_energy /s2s/features/vocal_band /s2s/vocals/male /s2s/vocals/female"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-new-r3",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 3,
+     "outlettype": [
+      "",
+      "",
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      160,
+      460,
+      22
+     ],
+     "text": "route /s2s/meta/labels/genre/probs /s2s/meta/labels/instruments"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-new-c1",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      1320,
+      210,
+      600,
+      20
+     ],
+     "text": "top tags (word probability x3); MSD and MTT tag probabilities (50 each)"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-tags-set",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      235,
+      77,
+      22
+     ],
+     "text": "prepend set"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-tags-msg",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      265,
+      400,
+      22
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-msd",
+     "maxclass": "multislider",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      300,
+      250,
+      60
+     ],
+     "size": 50,
+     "setminmax": [
+      0.0,
+      1.0
+     ],
+     "setstyle": 1
+    }
+   },
+   {
+    "box": {
+     "id": "obj-mtt",
+     "maxclass": "multislider",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      ""
+     ],
+     "patching_rect": [
+      1590,
+      300,
+      250,
+      60
+     ],
+     "size": 50,
+     "setminmax": [
+      0.0,
+      1.0
+     ],
+     "setstyle": 1
+    }
+   },
+   {
+    "box": {
+     "id": "obj-new-c2",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      1320,
+      380,
+      600,
+      20
+     ],
+     "text": "instruments (model; names below), vocals and its word, male / female vocals"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-ins-t",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      405,
+      50,
+      22
+     ],
+     "text": "t l l"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-ins-len",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      ""
+     ],
+     "patching_rect": [
+      1380,
+      435,
+      50,
+      22
+     ],
+     "text": "zl len"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-ins-chg",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "outlettype": [
+      "",
+      "int",
+      "int"
+     ],
+     "patching_rect": [
+      1380,
+      465,
+      50,
+      22
+     ],
+     "text": "change"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-ins-size",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      1380,
+      495,
+      80,
+      22
+     ],
+     "text": "prepend size"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-ins-ms",
+     "maxclass": "multislider",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      ""
+     ],
+     "patching_rect": [
+      1480,
+      405,
+      200,
+      80
+     ],
+     "size": 10,
+     "setminmax": [
+      0.0,
+      1.0
+     ],
+     "setstyle": 1
+    }
+   },
+   {
+    "box": {
+     "id": "obj-vocals",
+     "maxclass": "flonum",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "patching_rect": [
+      1700,
+      405,
+      60,
+      22
+     ],
+     "format": 6
+    }
+   },
+   {
+    "box": {
+     "id": "obj-vlabel-set",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      1700,
+      435,
+      77,
+      22
+     ],
+     "text": "prepend set"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-vlabel-msg",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      1700,
+      465,
+      140,
+      22
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-new-c3",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      1320,
+      520,
+      600,
+      20
+     ],
+     "text": "band energies (descriptor, 8 bands) and vocal-band share"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-be",
+     "maxclass": "multislider",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      545,
+      160,
+      40
+     ],
+     "size": 8,
+     "setminmax": [
+      0.0,
+      1.0
+     ],
+     "setstyle": 1
+    }
+   },
+   {
+    "box": {
+     "id": "obj-vb",
+     "maxclass": "flonum",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "patching_rect": [
+      1500,
+      545,
+      60,
+      22
+     ],
+     "format": 6
+    }
+   },
+   {
+    "box": {
+     "id": "obj-new-c4",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      1320,
+      600,
+      600,
+      20
+     ],
+     "text": "genre labels, in the order of the genre bars (from meta, re-sent after a model load)"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-glabels-set",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      625,
+      77,
+      22
+     ],
+     "text": "prepend set"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-glabels-msg",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      655,
+      600,
+      22
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-new-c5",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      1320,
+      690,
+      600,
+      20
+     ],
+     "text": "instrument labels, in the order of the instrument bars"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-ilabels-set",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      715,
+      77,
+      22
+     ],
+     "text": "prepend set"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-ilabels-msg",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      745,
+      600,
+      22
+     ],
+     "text": ""
+    }
+   },
+   {
+    "box": {
+     "id": "obj-new-c6",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      1320,
+      800,
+      600,
+      40
+     ],
+     "text": "at load: re-add this patch as a max target on 9000, so s2s-live sends it the meta block (label names); click to ask again"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-lb",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "outlettype": [
+      "bang"
+     ],
+     "patching_rect": [
+      1320,
+      845,
+      60,
+      22
+     ],
+     "text": "loadbang"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-lb-del",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      "bang"
+     ],
+     "patching_rect": [
+      1320,
+      875,
+      80,
+      22
+     ],
+     "text": "delay 1000"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-readd",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      1320,
+      905,
+      245,
+      22
+     ],
+     "text": "/s2s/targets/add 127.0.0.1 9000 max"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-vmale",
+     "maxclass": "flonum",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "patching_rect": [
+      1780,
+      405,
+      60,
+      22
+     ],
+     "format": 6
+    }
+   },
+   {
+    "box": {
+     "id": "obj-vfemale",
+     "maxclass": "flonum",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "patching_rect": [
+      1850,
+      405,
+      60,
+      22
+     ],
+     "format": 6
+    }
    }
   ],
   "lines": [
@@ -2168,18 +2868,6 @@
      ],
      "destination": [
       "obj-9",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-9",
-      6
-     ],
-     "destination": [
-      "obj-10",
       0
      ]
     }
@@ -2348,18 +3036,6 @@
      ],
      "destination": [
       "obj-26",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-4",
-      2
-     ],
-     "destination": [
-      "obj-27",
       0
      ]
     }
@@ -3200,6 +3876,414 @@
      ],
      "destination": [
       "obj-progress-num",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-4",
+      2
+     ],
+     "destination": [
+      "obj-gp-t",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-gp-t",
+      1
+     ],
+     "destination": [
+      "obj-gp-len",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-gp-len",
+      0
+     ],
+     "destination": [
+      "obj-gp-chg",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-gp-chg",
+      0
+     ],
+     "destination": [
+      "obj-gp-size",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-gp-size",
+      0
+     ],
+     "destination": [
+      "obj-27",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-gp-t",
+      0
+     ],
+     "destination": [
+      "obj-27",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-9",
+      6
+     ],
+     "destination": [
+      "obj-new-r1",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r1",
+      4
+     ],
+     "destination": [
+      "obj-new-r2",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r2",
+      6
+     ],
+     "destination": [
+      "obj-new-r3",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r3",
+      2
+     ],
+     "destination": [
+      "obj-10",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-tags-set",
+      0
+     ],
+     "destination": [
+      "obj-tags-msg",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r1",
+      0
+     ],
+     "destination": [
+      "obj-tags-set",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r1",
+      1
+     ],
+     "destination": [
+      "obj-msd",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r1",
+      2
+     ],
+     "destination": [
+      "obj-mtt",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-ins-t",
+      1
+     ],
+     "destination": [
+      "obj-ins-len",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-ins-len",
+      0
+     ],
+     "destination": [
+      "obj-ins-chg",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-ins-chg",
+      0
+     ],
+     "destination": [
+      "obj-ins-size",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-ins-size",
+      0
+     ],
+     "destination": [
+      "obj-ins-ms",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-ins-t",
+      0
+     ],
+     "destination": [
+      "obj-ins-ms",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r1",
+      3
+     ],
+     "destination": [
+      "obj-ins-t",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r2",
+      0
+     ],
+     "destination": [
+      "obj-vocals",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-vlabel-set",
+      0
+     ],
+     "destination": [
+      "obj-vlabel-msg",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r2",
+      1
+     ],
+     "destination": [
+      "obj-vlabel-set",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r2",
+      2
+     ],
+     "destination": [
+      "obj-be",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r2",
+      3
+     ],
+     "destination": [
+      "obj-vb",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-glabels-set",
+      0
+     ],
+     "destination": [
+      "obj-glabels-msg",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r3",
+      0
+     ],
+     "destination": [
+      "obj-glabels-set",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-ilabels-set",
+      0
+     ],
+     "destination": [
+      "obj-ilabels-msg",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r3",
+      1
+     ],
+     "destination": [
+      "obj-ilabels-set",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-lb",
+      0
+     ],
+     "destination": [
+      "obj-lb-del",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-lb-del",
+      0
+     ],
+     "destination": [
+      "obj-readd",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-readd",
+      0
+     ],
+     "destination": [
+      "obj-97",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r2",
+      4
+     ],
+     "destination": [
+      "obj-vmale",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-new-r2",
+      5
+     ],
+     "destination": [
+      "obj-vfemale",
       0
      ]
     }

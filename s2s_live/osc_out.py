@@ -13,8 +13,9 @@ is docs/osc.md):
   declared range (so a patch can map them without knowing units);
 * ``touchdesigner`` — one number per address (vectors split to ``<name>/<k>``), strings on a
   slow address (on change, refreshed every :data:`STRING_REFRESH` s) plus an integer index;
-* ``wekinator`` — one fixed-length ``/wek/inputs`` vector per hop (:data:`WEK_INPUTS`), and
-  ``/wekinator/control/setInputNames`` at start.
+* ``wekinator`` — one fixed-length ``/wek/inputs`` vector per hop (:data:`WEK_INPUTS`; the
+  genre block has :data:`WEK_GENRE_SLOTS` positions whatever the model's label count), and
+  ``/wekinator/control/setInputNames`` with every meta block (start, model load).
 
 A profile spec is ``NAME[:raw|:norm]``: ``:raw`` sends declared units, ``:norm`` normalises
 (``s2s`` defaults to raw, every other profile to norm).
@@ -405,11 +406,21 @@ class TouchDesignerProfile(Profile):
             out.extend(encode_message(f"{base}/{k}", t, [a]) for k, a in enumerate(vals))
 
 
+#: Positions reserved for the genre probabilities in ``/wek/inputs``. Genre models differ in
+#: their label count (10 for the GTZAN model, ~14 for the tagger-based one) and can be swapped
+#: while Wekinator runs, but Wekinator needs a fixed input count: so the block is always this
+#: long, filled in the loaded model's label order, zero-padded (a model with more labels sends
+#: its first 16). 16 leaves room beyond the 14-label vocabulary without many idle inputs.
+WEK_GENRE_SLOTS = 16
+#: Positions reserved for the instrument-presence vector (``/s2s/instruments``, 10 today).
+WEK_INSTRUMENT_SLOTS = 10
+
 #: The fixed Wekinator input selection: (name, candidate outputs, count). The first candidate
 #: the engine declares is used; ``name#k`` starts at element k of a vector/mixed output. Missing
-#: outputs (e.g. no genre model loaded) send zeros, so the input count K never changes.
+#: outputs (e.g. no genre model loaded) send zeros and shorter vectors are zero-padded, so the
+#: input count K never changes, neither between models nor when a model is hot-swapped.
 WEK_INPUTS: tuple[tuple[str, tuple[str, ...], int], ...] = (
-    ("genre", ("genre/probs",), 10),
+    ("genre", ("genre/probs",), WEK_GENRE_SLOTS),
     ("valence", ("emotion/valence", "emotion#0", "emotion/rules#0"), 1),
     ("arousal", ("emotion/arousal", "emotion#1", "emotion/rules#1"), 1),
     ("level", ("level",), 1),
@@ -419,8 +430,15 @@ WEK_INPUTS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("bpm", ("bpm", "features/tempo"), 1),
     ("latent_xy", ("latent/xy",), 2),
     ("latent", ("latent",), 8),
+    # Model outputs only: the band-energy descriptors (features/band_energy) are not detectors.
+    ("instrument", ("instruments",), WEK_INSTRUMENT_SLOTS),
+    ("vocals", ("vocals",), 1),
 )
-WEK_K = sum(n for _, _, n in WEK_INPUTS)  #: length of /wek/inputs (29)
+WEK_K = sum(n for _, _, n in WEK_INPUTS)  #: length of /wek/inputs (46)
+
+
+def _wek_name(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", str(s)).strip("_") or "x"
 
 
 class WekinatorProfile(Profile):
@@ -429,7 +447,9 @@ class WekinatorProfile(Profile):
     The vector is the concatenation of :data:`WEK_INPUTS`; vectors longer than their slot are
     truncated, shorter ones and missing outputs are zero-padded. Fast-stream values (level,
     bands, onset, bpm) are the latest ones before the frame. ``/wekinator/control/setInputNames``
-    with K names is sent at start. No other messages go to this target.
+    with K names is sent with every meta block: at start, and again after a model load, when
+    :meth:`bind` has renamed the positions after the new model's labels (K stays the same).
+    No other messages go to this target.
     """
 
     name = "wekinator"
@@ -460,10 +480,17 @@ class WekinatorProfile(Profile):
             if n == 1:
                 self.names.append(label)
             else:
-                labs = list(o.labels[first:first + n]) if o is not None else []
+                # Element names from the output's labels (the loaded model's), positions beyond
+                # them as "<name>_<k>": those stay 0 until a model with more labels is loaded.
+                labs = [_wek_name(x) for x in o.labels[first:first + n]] if o is not None else []
                 labs += [str(k) for k in range(len(labs), n)]
-                self.names += [f"{label}_{re.sub(r'[^A-Za-z0-9]+', '_', str(lab))}" for lab in labs[:n]]
+                self.names += [f"{label}_{lab}" for lab in labs]
             pos += n
+        seen: set[str] = set()
+        for i, nm in enumerate(self.names):  # labels that differ only in punctuation stay unique
+            if nm in seen:
+                self.names[i] = nm = f"{nm}_{i}"
+            seen.add(nm)
 
     def frame_messages(self, values: dict, index: int, t: float) -> list[bytes]:
         vec = self.vec

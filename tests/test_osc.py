@@ -12,10 +12,12 @@ import time
 import numpy as np
 import pytest
 from helpers import OscDump, OSCRecorder, free_port, have, parse_osc_doc, require, types_regex
+from label_models import LABELS10, LABELS14, make_genre_model
 
 from s2s_live.config import Config
 from s2s_live.errors import ConfigError, OSCError
-from s2s_live.osc_out import (MAX_DATAGRAM, PROFILES, WEK_K, OSCBroadcaster, TouchDesignerProfile,
+from s2s_live.osc_out import (MAX_DATAGRAM, PROFILES, WEK_GENRE_SLOTS, WEK_INSTRUMENT_SLOTS, WEK_K, OSCBroadcaster,
+                              TouchDesignerProfile,
                               WekinatorProfile, decode_message, decode_packet, encode_floats, encode_message,
                               make_profile, parse_target)
 from s2s_live.processor import Output
@@ -196,18 +198,57 @@ def test_wekinator_profile_has_fixed_length():
     assert decode_message(m) == ("/wek/inputs", "f" * WEK_K, [0.0] * WEK_K)
     (names,) = p.start_messages({})
     a, t, args = decode_message(names)
-    assert a == "/wekinator/control/setInputNames" and len(args) == WEK_K == 29
+    assert a == "/wekinator/control/setInputNames" and len(args) == WEK_K == 46 and len(set(args)) == WEK_K
     p.bind(OUTS + [Output("emotion/rules", type="ff"), Output("latent", shape=128, range=(-4.0, 4.0))])
     assert p.names[:2] == ["genre_blues", "genre_rock"] and len(p.names) == WEK_K
+    assert p.names[2:16] == [f"genre_{k}" for k in range(2, 16)]  # positions the model has no label for
     assert p.fast_messages(FAST) == []
     vals = {**VALUES, "emotion/rules": (0.2, 0.9), "latent": np.full(128, 2.0, np.float32)}
     _, _, v = decode_message(p.frame_messages(vals, 1, 0.25)[0])
     assert len(v) == WEK_K
-    assert v[0:2] == [0.25, 0.75] and v[2:10] == [0.0] * 8  # 2 labels, zero-padded to 10
-    assert v[10:13] == pytest.approx([0.2, 0.9, 0.5])  # valence, arousal from the rules; level
-    assert v[13:16] == pytest.approx([0.1, 0.2, 1.0]) and v[17] == 0.5 and v[18] == pytest.approx(0.6)
-    assert v[21:29] == [0.75] * 8
+    g = WEK_GENRE_SLOTS
+    assert v[0:2] == [0.25, 0.75] and v[2:g] == [0.0] * (g - 2)  # 2 labels, zero-padded to 16
+    assert v[g:g + 3] == pytest.approx([0.2, 0.9, 0.5])  # valence, arousal from the rules; level
+    assert v[g + 3:g + 6] == pytest.approx([0.1, 0.2, 1.0]) and v[g + 7] == 0.5 and v[g + 8] == pytest.approx(0.6)
+    assert v[g + 11:g + 19] == [0.75] * 8
+    assert v[g + 19:] == [0.0] * (WEK_INSTRUMENT_SLOTS + 1)  # no instrument/vocals model: zeros
     assert p.event_message("error", "ss", ["a", "b"]) is None
+
+
+def _genre_outputs(labels):
+    n = len(labels)
+    return [Output("genre/probs", shape=n, labels=tuple(labels)), Output("genre", type="sf", labels=tuple(labels)),
+            Output("genre/id", type="i", range=(0.0, n - 1.0), labels=tuple(labels))]
+
+
+def test_wekinator_genre_block_follows_any_label_count():
+    """The rule: 16 genre positions whatever the model, named after its labels in its order,
+    zero-padded; a longer list sends its first 16; a re-bind (hot swap) renames, K never moves."""
+    p = WekinatorProfile("/s2s")
+    base = [Output("level", stream="fast")]
+    for labels in (LABELS14, LABELS10, [f"g{k}" for k in range(20)], ["hip-hop", "hip hop", "r&b"]):
+        p.bind(base + _genre_outputs(labels))
+        probs = np.linspace(0.01, 1.0, len(labels)).astype(np.float32)
+        (m,) = p.frame_messages({"genre/probs": probs}, 0, 0.0)
+        _, tags, v = decode_message(m)
+        kept = min(len(labels), WEK_GENRE_SLOTS)
+        assert len(tags) == len(p.names) == len(set(p.names)) == WEK_K
+        assert v[:kept] == pytest.approx(probs[:kept].tolist(), abs=1e-6)
+        assert v[kept:WEK_GENRE_SLOTS] == [0.0] * (WEK_GENRE_SLOTS - kept)
+        assert p.names[kept:WEK_GENRE_SLOTS] == [f"genre_{k}" for k in range(kept, WEK_GENRE_SLOTS)]
+        (names,) = p.start_messages({})
+        assert decode_message(names)[2] == p.names  # re-sent with every meta block
+    assert p.names[:3] == ["genre_hip_hop", "genre_hip_hop_1", "genre_r_b"]  # still unique
+    p.bind(base + _genre_outputs(LABELS14))
+    assert p.names[:14] == [f"genre_{x}" for x in LABELS14]
+    # instrument and vocals positions take a model's outputs when there is one
+    inst = tuple(f"i{k}" for k in range(12))
+    p.bind(base + [Output("instruments", shape=12, labels=inst), Output("vocals")])
+    g = WEK_GENRE_SLOTS + 19
+    assert p.names[g:g + WEK_INSTRUMENT_SLOTS] == [f"instrument_{x}" for x in inst[:WEK_INSTRUMENT_SLOTS]]
+    assert p.names[-1] == "vocals"
+    _, _, v = decode_message(p.frame_messages({"instruments": np.full(12, 0.5, np.float32), "vocals": 0.25}, 0, 0)[0])
+    assert v[g:] == [0.5] * WEK_INSTRUMENT_SLOTS + [0.25]
 
 
 def test_broadcaster_real_udp(osc_rx):
@@ -355,7 +396,8 @@ def test_profiles_in_a_live_run(streaming):
     vecs = w.of("/wek/inputs")
     assert len(vecs) >= 10 and all(len(v) == len(names[1]) == WEK_K for _, v in vecs)
     assert all(0.0 <= x <= 1.0 for _, v in vecs for x in v)
-    assert max(v[12] for _, v in vecs) > 0.1  # level of the synth music
+    level = names[1].index("level")
+    assert max(v[level] for _, v in vecs) > 0.1  # level of the synth music
     # touchdesigner: one number per message (strings and events excepted)
     for _, addr, args in recs["touchdesigner"].messages:
         if not addr.startswith(("/s2s/meta", "/s2s/frame")) and addr != "/s2s/beat":
@@ -368,3 +410,65 @@ def test_profiles_in_a_live_run(streaming):
     assert cm and all(0.0 <= x <= 1.0 for x in cm) and max(cs) > 50.0
     for x, y in zip(cm, cs):
         assert x == pytest.approx(min(1.0, y / 11025.0), abs=1e-5)
+
+
+def test_profiles_follow_a_hot_swapped_label_count(tmp_path):
+    """A 14-label genre model, then ``/s2s/model/load genre genre-gtzan`` (10 labels) through the
+    real control port: every profile follows the new label list, none assumes ten."""
+    from s2s_live.engine import Engine
+
+    root = tmp_path / "models"
+    make_genre_model(root, "genre14", LABELS14, seed=1)
+    make_genre_model(root, "genre-gtzan", LABELS10, seed=2)
+    recs = {name: OSCRecorder() for name in ("s2s", "max", "sc", "touchdesigner", "wekinator")}
+    ctl = free_port()
+    eng = Engine(Config(source="synth", targets=[f"127.0.0.1:{r.port}:{n}" for n, r in recs.items()],
+                        control_port=ctl, visuals="none", hop=0.25, models_dir=str(root),
+                        models={"genre": "genre14"}))
+    eng.start()
+    try:
+        assert recs["s2s"].wait_for("/s2s/genre/probs", count=8, timeout=20)
+        client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        client.settimeout(10)
+        client.sendto(encode_message("/s2s/model/load", "ss", ["genre", "genre-gtzan"]), ("127.0.0.1", ctl))
+        assert decode_message(client.recv(65536)) == ("/s2s/ack", "sss", ["/s2s/model/load", "genre",
+                                                                                      "genre-gtzan"])
+        client.close()
+        t_swap = time.perf_counter()
+        n_after = len(recs["s2s"].of("/s2s/genre/probs")) + 8
+        assert len(recs["s2s"].wait_for("/s2s/genre/probs", count=n_after, timeout=20)) >= n_after
+    finally:
+        eng.stop()
+    time.sleep(0.2)
+    try:
+        for name in ("s2s", "max", "sc"):
+            r = recs[name]
+            labels = [a for _, a in r.of("/s2s/meta/labels/genre/probs")]
+            assert labels[0] == list(LABELS14) and labels[-1] == list(LABELS10), (name, labels)
+            sizes = [a[2] for _, a in r.of("/s2s/meta/output") if a[0] == "/s2s/genre/probs"]
+            assert sizes[0] == 14 and sizes[-1] == 10, (name, sizes)
+            assert [a for _, a in r.of("/s2s/meta/labels/genre/id")][-1] == list(LABELS10)
+            lens = [(t > t_swap, len(a)) for t, a in r.of("/s2s/genre/probs")]
+            assert {n for after, n in lens if not after} == {14}, (name, lens)
+            assert lens[-1] == (True, 10) and all(0 <= x <= 1 for _, a in r.of("/s2s/genre/probs") for x in a)
+            assert all(a[0] in LABELS14 + LABELS10 for _, a in r.of("/s2s/genre"))
+        td = recs["touchdesigner"]
+        before = {a for t, a, _ in td.messages if t < t_swap}
+        assert "/s2s/genre/probs/13" in before and "/s2s/genre/probs/14" not in before
+        assert [a for _, a in td.of("/s2s/meta/labels/genre/probs")][-1] == list(LABELS10)
+        # Wekinator: the same K before and after, names re-sent after the model's labels
+        w = recs["wekinator"]
+        names = [a for _, a in w.of("/wekinator/control/setInputNames")]
+        assert len(names) >= 2 and all(len(n) == WEK_K for n in names)
+        assert names[0][:16] == [f"genre_{x}" for x in LABELS14] + ["genre_14", "genre_15"]
+        assert names[-1][:16] == [f"genre_{x}" for x in LABELS10] + [f"genre_{k}" for k in range(10, 16)]
+        assert names[0][16:] == names[-1][16:]
+        vecs = w.of("/wek/inputs")
+        assert vecs and all(len(v) == WEK_K for _, v in vecs)
+        late = [v for t, v in vecs if t > t_swap + 1.0]
+        assert late and all(v[10:16] == [0.0] * 6 for v in late) and all(sum(v[:10]) > 0.5 for v in late)
+        early = [v for t, v in vecs if t < t_swap][-3:]
+        assert early and all(sum(v[:14]) > 0.5 for v in early)
+    finally:
+        for r in recs.values():
+            r.close()

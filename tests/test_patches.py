@@ -9,20 +9,26 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 
 import pytest
-from helpers import REPO, free_port, have, parse_osc_doc, require
+from helpers import REPO, free_port, have, parse_osc_doc, require, terminate
+from label_models import LABELS10, LABELS14, make_genre_model
 
 from s2s_live.config import Config
 from s2s_live.control import ControlServer
-from s2s_live.osc_out import WEK_K, WEK_PORT, WekinatorProfile
+from s2s_live.osc_out import WEK_GENRE_SLOTS, WEK_K, WEK_PORT, WekinatorProfile, decode_message, encode_message
 
 PATCHES = REPO / "patches"
 DOC = parse_osc_doc()
 OUT_SECTIONS = ("Outgoing: fast", "Outgoing: frame", "Outgoing: events", "Outgoing: meta")
 OUTGOING = [r for r in DOC if r["section"].startswith(OUT_SECTIONS) and "<" not in r["address"]]
+#: Outputs of the tagger work (issue 10) that the patches route before docs/osc.md lists them,
+#: and the renamed band-energy descriptors.
+COMING = ["/s2s/tags", "/s2s/tags/msd", "/s2s/tags/mtt", "/s2s/instruments", "/s2s/vocals", "/s2s/vocals/label",
+          "/s2s/vocals/male", "/s2s/vocals/female", "/s2s/features/band_energy", "/s2s/features/vocal_band"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,17 +69,40 @@ def test_pd_patch_structure():
     assert "connect localhost 9001" in text
     # every documented outgoing address group is routed: /s2s/<group>/...
     routes = " ".join(t for t in texts if t.startswith("route "))
-    for r in OUTGOING:
-        group = r["address"].split("/")[2]
-        assert re.search(rf"\b{re.escape(group)}\b", routes), f"s2s.pd does not route {r['address']}"
+    for addr in [r["address"] for r in OUTGOING] + COMING:
+        group = addr.split("/")[2]
+        assert re.search(rf"\b{re.escape(group)}\b", routes), f"s2s.pd does not route {addr}"
+    # sizes follow the model: the arrays are resized, from meta and from each list's length
+    for name in ("s2s-probs", "s2s-instruments-array"):
+        assert re.search(rf"\\; {name} resize \\\$1", text), name
 
 
-def _engine(targets, control_port=0):
+def _engine(targets, control_port=0, **kw):
     from s2s_live.engine import Engine
 
-    e = Engine(Config(source="synth", targets=targets, control_port=control_port, visuals="none", hop=0.25))
+    e = Engine(Config(source="synth", targets=targets, control_port=control_port, visuals="none", hop=0.25, **kw))
     e.start()
     return e
+
+
+def _label_models(tmp_path):
+    """A models folder with two genre models of different label counts (14, then 10)."""
+    root = tmp_path / "models"
+    make_genre_model(root, "genre14", LABELS14, seed=1)
+    make_genre_model(root, "genre-gtzan", LABELS10, seed=2)
+    return {"models_dir": str(root), "models": {"genre": "genre14"}}
+
+
+def _model_load(ctl: int, slot: str, name: str) -> None:
+    """Hot-swap a model through the real control port and wait for its ack."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(10)
+        s.sendto(encode_message("/s2s/model/load", "ss", [slot, name]), ("127.0.0.1", ctl))
+        while True:
+            a, _, args = decode_message(s.recv(65536))
+            if a in ("/s2s/ack", "/s2s/error"):
+                assert (a, args) == ("/s2s/ack", ["/s2s/model/load", slot, name]), args
+                return
 
 
 HARNESS = """#N canvas 0 50 400 300 12;
@@ -146,6 +175,73 @@ def test_pd_patch_receives_from_the_engine(tmp_path):
     assert "s2s-reply: s2s pong" in lines
 
 
+LABEL_HARNESS = """#N canvas 0 50 400 300 12;
+#X obj 10 10 r s2s-genre-labels;
+#X obj 10 40 print LABELS;
+#X obj 150 10 r s2s-genre-probs;
+#X obj 150 40 print PROBS;
+#X obj 10 70 loadbang;
+#X obj 10 100 metro 100;
+#X obj 10 130 array size s2s-probs;
+#X obj 10 160 print ARRSIZE;
+#X obj 150 130 array get s2s-probs;
+#X obj 150 160 print ARR;
+#X connect 0 0 1 0;
+#X connect 2 0 3 0;
+#X connect 4 0 5 0;
+#X connect 5 0 6 0;
+#X connect 6 0 7 0;
+#X connect 5 0 8 0;
+#X connect 8 0 9 0;
+"""
+
+
+def test_pd_patch_follows_the_genre_label_list(tmp_path):
+    """A 14-label genre model, then a hot swap to a 10-label one: the shipped patch's probability
+    graph resizes (14, then 10 bars holding the probabilities) and it publishes the label names
+    it read from the meta block, which it asked for itself at load (Pd starts after the engine)."""
+    require(have("pd"), "Pure Data is not installed (apt-get install puredata-core)")
+    rx, ctl = free_port(), free_port()
+    src = (PATCHES / "s2s.pd").read_text()
+    src = src.replace("netreceive -u -b 9000", f"netreceive -u -b {rx}").replace("connect localhost 9001",
+                                                                                  f"connect localhost {ctl}")
+    (tmp_path / "s2s.pd").write_text(src)
+    (tmp_path / "harness.pd").write_text(LABEL_HARNESS)
+    e = _engine([f"127.0.0.1:{rx}"], control_port=ctl, **_label_models(tmp_path))
+    p = None
+    try:
+        p = subprocess.Popen(["pd", "-nogui", "-nosound", "-nomidi", "-stderr", "-open", str(tmp_path / "s2s.pd"),
+                              "-open", str(tmp_path / "harness.pd")], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        time.sleep(4.0)  # the patch asks for meta 1 s after load
+        _model_load(ctl, "genre", "genre-gtzan")
+        time.sleep(2.5)
+        terminate(p)
+        out = p.communicate(timeout=10)[0]
+    finally:
+        if p is not None:
+            terminate(p)
+        e.stop()
+    lines = out.splitlines()
+    assert not [l for l in lines if l.startswith("error") or "couldn't create" in l], out[-2000:]
+
+    def values(tag):  # Pd prints a list that starts with a symbol as "list a b ..."
+        return [[x for x in l.split(":", 1)[1].split()][l.split(":", 1)[1].split()[:1] == ["list"]:]
+                for l in lines if l.startswith(tag + ":")]
+
+    labels = values("LABELS")
+    assert labels and labels[0] == list(LABELS14) and labels[-1] == list(LABELS10), labels
+    nprobs = [len(v) for v in values("PROBS")]
+    assert 14 in nprobs and nprobs[-1] == 10 and set(nprobs) == {14, 10}, nprobs
+    sizes = [int(float(v[0])) for v in values("ARRSIZE")]
+    assert 14 in sizes and sizes[-1] == 10, sizes
+    assert set(sizes[sizes.index(14):]) == {14, 10}  # from the first 14 on, only the model's sizes
+    # the graph holds the latest probabilities, all of them
+    last = [float(x) for x in values("ARR")[-1]]
+    sent = [[float(x) for x in v] for v in values("PROBS") if len(v) == 10]
+    assert len(last) == 10 and any(last == pytest.approx(v, abs=1e-5) for v in sent[-5:]), (last, sent[-5:])
+
+
 # ---------------------------------------------------------------------------------------------
 # SuperCollider
 
@@ -185,6 +281,51 @@ def test_sc_patch_receives_and_controls(tmp_path):
     assert hop == 0.5  # the OSCdef-side control changed the engine
 
 
+def test_sc_patch_has_a_responder_for_the_coming_outputs():
+    src = (PATCHES / "s2s.scd").read_text()
+    for addr in COMING + ["/s2s/meta/output"]:
+        assert f"'{addr}')" in src, f"s2s.scd has no OSCdef for {addr}"
+
+
+def test_sc_patch_follows_the_genre_label_list(tmp_path):
+    """The shipped SC patch reads lengths and names from the meta block (asked for at load,
+    re-sent after a hot swap): 14 labels, then the 10 GTZAN ones; label -> probability pairs."""
+    require(have("sclang"), "SuperCollider is not installed (apt-get install supercollider-language)")
+    rx, ctl = free_port(), free_port()
+    e = _engine([f"127.0.0.1:{rx}:sc"], control_port=ctl, **_label_models(tmp_path))
+    script = tmp_path / "run.scd"
+    script.write_text(
+        f"~s2sPort = {rx}; ~s2sCtlPort = {ctl}; ~s2sPlay = false; ~s2sVerbose = true;\n"
+        f'"{PATCHES / "s2s.scd"}".load;\n'
+        "AppClock.sched(7, {\n"
+        '  ("STATE " ++ [~s2s.sizes[\'genre/probs\'], ~s2s.genreLabels.size, ~s2s.genreProbs.size].join(" ")).postln;\n'
+        '  ("NAMED " ++ ~s2s.genreByLabel.keys.asArray.collect(_.asString).sort.join(" ")).postln; nil });\n'
+        "AppClock.sched(7.5, { 0.exit });\n")  # a separate task: exits even if the lines above fail
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QTWEBENGINE_DISABLE_SANDBOX="1")
+    p = None
+    try:
+        p = subprocess.Popen(["sclang", "-D", str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, env=env)
+        time.sleep(4.0)
+        _model_load(ctl, "genre", "genre-gtzan")
+        out = p.communicate(timeout=30)[0].splitlines()
+    finally:
+        if p is not None:
+            terminate(p)
+        e.stop()
+    got: dict[str, list] = {}
+    for l in out:
+        parts = l.split()
+        if len(parts) >= 2 and parts[0] == "s2s" and parts[1].startswith("/"):
+            got.setdefault(parts[1], []).append(parts[2:])
+    labels = got.get("/s2s/meta/labels/genre/probs", [])
+    assert labels and labels[0] == list(LABELS14) and labels[-1] == list(LABELS10), "\n".join(out[-40:])
+    n = [len(v) for v in got["/s2s/genre/probs"]]
+    assert 14 in n and n[-1] == 10 and set(n) == {14, 10}, n
+    assert "STATE 10 10 10" in out, "\n".join(out[-20:])
+    assert f"NAMED {' '.join(sorted(LABELS10))}" in out
+
+
 # ---------------------------------------------------------------------------------------------
 # Max (structural)
 
@@ -205,10 +346,30 @@ def test_maxpat_structure():
     texts = [b.get("text", "") for b in boxes.values() if b["maxclass"] == "newobj"]
     assert "udpreceive 9000" in texts and "udpsend 127.0.0.1 9001" in texts
     assert any(t.startswith("jit.matrix") for t in texts) and any(b["maxclass"] == "jit.pwindow" for b in boxes.values())
-    assert any(b["maxclass"] == "multislider" and b.get("size") == 10 for b in boxes.values())  # genre probs
+    # genre probabilities and instruments: the multislider is resized to each list's length
+    # ([t l l] -> [zl len] -> [change] -> [prepend size]) before the list is drawn
+    out_of = {}
+    for ln in pat["lines"]:
+        (src, so), (dst, _) = ln["patchline"]["source"], ln["patchline"]["destination"]
+        out_of.setdefault((src, so), []).append(dst)
+
+    def follow(bid, outlet, text):
+        nxt = [d for d in out_of.get((bid, outlet), []) if boxes[d].get("text", "").startswith(text)]
+        assert nxt, f"{boxes[bid].get('text')} outlet {outlet} does not lead to [{text}]"
+        return nxt[0]
+
+    for addr in ("/s2s/genre/probs", "/s2s/instruments"):
+        (r,) = [b for b in boxes.values() if b.get("text", "").startswith("route ") and addr in b["text"].split()]
+        t = follow(r["id"], r["text"].split()[1:].index(addr), "t l l")
+        size = follow(follow(follow(t, 1, "zl len"), 0, "change"), 0, "prepend size")
+        (ms,) = [d for d in out_of[(size, 0)]]
+        assert boxes[ms]["maxclass"] == "multislider" and ms in out_of[(t, 0)]
+    for addr in ("/s2s/meta/labels/genre/probs", "/s2s/meta/labels/instruments"):
+        (r,) = [b for b in boxes.values() if b.get("text", "").startswith("route ") and addr in b["text"].split()]
+        follow(r["id"], r["text"].split()[1:].index(addr), "prepend set")
     assert any(b["maxclass"] == "pictslider" for b in boxes.values())  # valence/arousal XY
     routed = {a for t in texts if t.startswith("route ") for a in t.split()[1:]}
-    missing = [r["address"] for r in OUTGOING if r["address"] not in routed]
+    missing = [a for a in [r["address"] for r in OUTGOING] + COMING if a not in routed]
     assert not missing, f"s2s.maxpat does not route {missing}"
     # every routed outlet goes somewhere
     linked = {(ln["patchline"]["source"][0], ln["patchline"]["source"][1]) for ln in pat["lines"]}
@@ -227,8 +388,11 @@ def test_maxpat_structure():
 
 
 def test_every_documented_control_address_is_handled():
+    from s2s_live.osc_out import OSCBroadcaster
+
     class _Eng:  # only what ControlServer's constructor reads
         cfg = Config(control_port=0)
+        osc = OSCBroadcaster()  # no targets
 
     srv = ControlServer(_Eng(), host="127.0.0.1", port=0, wek_port=0)
     try:
@@ -247,8 +411,10 @@ def test_wekinator_and_touchdesigner_guides():
     p = WekinatorProfile()
     p.bind([o for proc in build_processors(Config()) for o in proc.outputs])
     assert f"{WEK_K} inputs" in wek and str(WEK_PORT) in wek and "12000" in wek and "/wek/inputs" in wek
-    for name in p.names[10:]:  # the fixed names after the genre block
+    assert re.search(rf"{WEK_GENRE_SLOTS}\s+positions", wek) and "hot swap" in wek.lower()
+    for name in p.names[WEK_GENRE_SLOTS:WEK_GENRE_SLOTS + 19] + ["vocals"]:  # names that no model changes
         assert f"`{name}`" in wek, name
     td = (PATCHES / "touchdesigner" / "README.md").read_text()
-    for needle in ("touchdesigner", "OSC In CHOP", "OSC In DAT", "/s2s/bands/0", "9001", "7000"):
+    for needle in ("touchdesigner", "OSC In CHOP", "OSC In DAT", "/s2s/bands/0", "9001", "7000",
+                   "/s2s/meta/labels/genre/probs", "s2s/instruments/0"):
         assert needle in td, needle
