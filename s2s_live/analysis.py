@@ -41,7 +41,7 @@ import numpy as np
 
 from . import __version__
 from .config import Config
-from .errors import AudioFileError, S2SError
+from .errors import AudioFileError, ConfigError, S2SError
 from .frames import SR_RECIPE
 from .processor import Output, Processor
 
@@ -816,6 +816,8 @@ def analyze_paths(paths: Sequence[str | os.PathLike], *, out_dir: str | os.PathL
     log = log or (lambda msg: print(msg, file=sys.stderr))
     files = find_audio(paths)
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {str(out)!r} is an existing file; expected a folder (new or one used before)")
     out.mkdir(parents=True, exist_ok=True)
     names: dict[str, int] = {}
     tasks = []
@@ -827,6 +829,7 @@ def analyze_paths(paths: Sequence[str | os.PathLike], *, out_dir: str | os.PathL
         else:
             names[n] = 1
         tasks.append((str(f), n, str(out), plots, image, force))
+    _check_out_clashes(out, tasks)
     results: list[FileResult] = []
     bar = _progress(len(tasks), enabled=progress)
     try:
@@ -875,6 +878,21 @@ def analyze_paths(paths: Sequence[str | os.PathLike], *, out_dir: str | os.PathL
 
         report.write_html(out, results)
     return results
+
+
+def _check_out_clashes(out: Path, tasks: list[tuple]) -> None:
+    """Each input's results go to the folder ``out/<name>``; refuse, before analysing anything,
+    when a file already has that path (typically ``--out`` is the folder of the inputs: the
+    input ``x.wav`` and the results folder ``out/x.wav`` would be the same path)."""
+    clashes = [(t[0], out / t[1]) for t in tasks if (out / t[1]).exists() and not (out / t[1]).is_dir()]
+    if not clashes:
+        return
+    inp, where = clashes[0]
+    more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+    raise ConfigError(
+        f"--out {str(out)!r} already holds a file {str(where)!r}, the path of the results folder for "
+        f"input {inp!r}{more}; choose an --out folder without files named like the inputs, "
+        f"e.g. --out {str(out.parent / ((out.resolve().name or 'audio') + '_analysis'))!r}")
 
 
 def _report(r: FileResult, log) -> None:
