@@ -19,6 +19,13 @@ import os as _os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     _os.environ.setdefault(_var, "1")
 
+# Compiled numba kernels go to a per-user cache (~/.cache/s2s_live/numba) unless NUMBA_CACHE_DIR
+# says otherwise: numba reads the variable once, when it is imported, so this comes before any
+# submodule that imports numba. See s2s_live.kernels.
+from .kernels import configure as _configure_kernel_cache  # noqa: E402
+
+_configure_kernel_cache()
+
 __version__ = "0.1.0"
 
 from .errors import (  # noqa: F401

@@ -1,4 +1,4 @@
-"""Command line: ``s2s-live devices | run | demo | doctor | analyze | similar | train | vae``.
+"""Command line: ``s2s-live devices | run | demo | doctor | warmup | analyze | similar | train | vae``.
 
 Errors users will hit (unknown device, unsupported rate, not an audio file, port in use, bad
 config) print one line and exit with status 2; Ctrl-C stops everything within a second.
@@ -43,7 +43,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--visuals-model", metavar="PATH_OR_ID", help="local diffusers model folder or cached id")
     p.add_argument("--web-port", type=int, help="web viewer port (default 8765; 0 = off)")
     p.add_argument("--out-dir", help="where generated images go (default ./s2s_out)")
-    p.add_argument("--seconds", type=float, help="stop after N seconds (default: run until Ctrl-C)")
+    p.add_argument("--seconds", type=float, help="stop N seconds after the first frame (default: run until Ctrl-C)")
     p.add_argument("--quiet", action="store_true", help="no live terminal view")
     p.add_argument("--config", help="TOML config file (flags override it)")
 
@@ -98,49 +98,80 @@ def cmd_devices(args) -> int:
 
 
 def run_engine(cfg: Config) -> int:
-    """Start the engine, show the live view, stop on Ctrl-C/SIGTERM/--seconds/end of file."""
+    """Start the engine, show the live view, stop on Ctrl-C/SIGTERM/--seconds/end of file.
+
+    With a cold kernel cache the engine compiles for ~30 s before the first frame: that is said
+    before the wait (and shown with progress in the live view and ``/s2s/status``), a signal
+    during it stops at once, and ``--seconds`` counts from the first frame.
+    """
+    import time
+
     from .engine import Engine
     from .liveview import LiveView
 
     engine = Engine(cfg)
     stop = threading.Event()
+    starting = [True]
+    interrupted = [False]
 
     def on_signal(signum, frame):  # noqa: ARG001
         stop.set()
+        if starting[0] and not interrupted[0]:
+            # engine.start() may be compiling kernels for half a minute: unwind it now (start()
+            # stops whatever it had opened) rather than after the wait.
+            interrupted[0] = True
+            raise KeyboardInterrupt
 
     old_int = signal.signal(signal.SIGINT, on_signal)
     old_term = signal.signal(signal.SIGTERM, on_signal)
     view = None
-    try:
-        engine.start()
-        targets = ", ".join(t.spec for t in engine.osc.targets)
-        ctl = f"; control on {cfg.control_host}:{engine.control.port}" if engine.control else ""
-        web = ""
-        if engine.visuals is not None and cfg.web_port:
-            url = getattr(engine.visuals, "url", None) or f"http://127.0.0.1:{cfg.web_port}/"
-            web = f"; viewer {url} (operator page: {url.rstrip('/')}/control)"
-        print(f"s2s-live {__version__}: {engine.source.label} at {engine.source.samplerate} Hz -> OSC {targets}{ctl}{web}",
-              flush=True)
-        if not cfg.quiet:
-            view = LiveView(engine)
-            view.start()
-        deadline = None
-        import time
 
-        if cfg.seconds is not None:
-            deadline = time.perf_counter() + cfg.seconds
+    def opened(eng) -> None:
+        nonlocal view
+        targets = ", ".join(t.spec for t in eng.osc.targets)
+        ctl = f"; control on {cfg.control_host}:{eng.control.port}" if eng.control else ""
+        web = ""
+        if cfg.visuals != "none" and cfg.web_port:
+            web_url = f"http://127.0.0.1:{cfg.web_port}/"
+            web = f"; viewer {web_url} (operator page: {web_url}control)"
+        print(f"s2s-live {__version__}: {eng.source.label} at {eng.source.samplerate} Hz -> OSC {targets}{ctl}{web}",
+              flush=True)
+        prep = eng.preparation
+        if prep is not None:
+            where = prep.state.folder or "numba's default cache"
+            print(f"{prep.message()} (kept in {where}; `s2s-live warmup` does this ahead of a show)", flush=True)
+        if not cfg.quiet:
+            view = LiveView(eng)
+            view.start()
+
+    try:
+        try:
+            engine.start(on_open=opened)
+            starting[0] = False
+        except KeyboardInterrupt:
+            if not interrupted[0]:
+                raise
         while not stop.is_set() and not engine.finished.is_set():
-            if deadline is not None and time.perf_counter() >= deadline:
-                break
+            if cfg.seconds is not None:
+                # from the first frame; from the start of audio if no frame comes (dead input)
+                t0 = engine.t_first_frame or engine.t_streaming
+                if t0 is not None and time.perf_counter() - t0 >= cfg.seconds:
+                    break
             stop.wait(0.05)
     finally:
+        starting[0] = False
         if view is not None:
             view.stop()
         engine.stop()
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
+    prep = engine.preparation
+    if interrupted[0] and prep is not None and engine.t_streaming is None:
+        print(f"stopped while preparing DSP kernels: {len(prep.compiled)} of {len(prep.expected)} compiled "
+              f"and cached; the rest compile on the next start (or run `s2s-live warmup`)", flush=True)
     c = engine.stats.counters
-    print(f"stopped: {c.get('frames', 0)} frames, {c.get('dropped', 0)} dropped, "
+    frames = engine.pipeline.assembler.frames if engine.pipeline is not None else 0
+    print(f"stopped: {max(frames, c.get('frames', 0))} frames, {c.get('dropped', 0)} dropped, "
           f"{c.get('osc_sent', 0)} OSC messages, {c.get('overflows', 0)} overflows", flush=True)
     return 0
 
@@ -174,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="self-test: audio, models, OSC loopback, visuals")
     p.add_argument("--config", help="TOML config file")
     p.set_defaults(func=cmd_doctor)
-    for modname in ("s2s_live.analysis", "s2s_live.train.commands"):
+    for modname in ("s2s_live.warmup", "s2s_live.analysis", "s2s_live.train.commands"):
         try:
             mod = __import__(modname, fromlist=["register"])
         except ImportError as exc:

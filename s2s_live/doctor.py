@@ -1,8 +1,9 @@
 """``s2s-live doctor``: a self-test with one verdict line per check and a non-zero exit on failure.
 
-Checks: PortAudio and input devices; processors build and run (numba compiled); models load and
-match their cards; an OSC loopback round trip through a real engine (control ping -> pong and
-frames on a target); the visuals backend renders.
+Checks: the kernel cache is warm (else the next start compiles for ~30 s; checked first, since
+the later checks compile what is missing); PortAudio and input devices; processors build and run
+(numba compiled); models load and match their cards; an OSC loopback round trip through a real
+engine (control ping -> pong and frames on a target); the visuals backend renders.
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ def check_portaudio() -> tuple[str, str]:
         return WARN, "PortAudio works but sees no input devices (file and synth sources still work)"
     names = ", ".join(f"[{d['index']}] {d['name']}" for d in devs[:4])
     return OK, f"{len(devs)} input device(s): {names}"
+
+
+def check_kernels() -> tuple[str, str]:
+    """Whether every kernel the engine, analysis and visuals use is in the kernel cache.
+
+    A cold cache is a warning, not a failure: everything works, the first start just waits.
+    """
+    from .warmup import cache_report
+
+    warm, msg = cache_report()
+    return (OK if warm else WARN), msg
 
 
 def check_processors(cfg: Config) -> tuple[str, str]:
@@ -147,7 +159,8 @@ def _free_port() -> int:
 
 def run_checks(cfg: Config) -> int:
     results: list[tuple[str, str, str]] = []
-    for name, fn in (("portaudio", check_portaudio), ("processors", lambda: check_processors(cfg)),
+    for name, fn in (("kernels", check_kernels), ("portaudio", check_portaudio),
+                     ("processors", lambda: check_processors(cfg)),
                      ("osc", lambda: check_osc(cfg)), ("visuals", lambda: check_visuals(cfg))):
         try:
             v, msg = fn()

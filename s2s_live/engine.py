@@ -17,11 +17,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from typing import Callable
 
 import numpy as np
 
-from . import __version__
+from . import __version__, kernels
 from .capture import DeviceSource, FileSource, Source, SynthSource
 from .config import Config
 from .errors import S2SError
@@ -35,6 +36,9 @@ POLL_INTERVAL = 0.002  #: seconds the analysis thread sleeps when the ring is em
 HEALTH_INTERVAL = 0.25  #: seconds between source health checks / visuals polls
 SWITCH_INTERVAL = 0.0005  #: seconds; Python's GIL switch interval while the engine runs
 ERROR_RATE = 10  #: at most this many /s2s/error messages per second (the rest are counted)
+#: Kernels of these packages compile in their own process (the visuals worker), never on the way
+#: to the first frame: a cold start does not wait for them.
+OTHER_PROCESS_KERNELS = ("s2s_live.visuals",)
 
 
 def make_source(cfg: Config) -> Source:
@@ -88,52 +92,89 @@ class Engine:
         self.last_values: dict = {}
         self.last_fast: dict = {}
         self.frame_times: dict[int, float] = {}  # frame index -> capture time (bench)
+        #: "idle" | "preparing" (compiling kernels, cold cache) | "starting" | "running" | "stopped"
+        self.state = "idle"
+        #: progress of a cold start while kernels compile (None when the cache was warm)
+        self.preparation: kernels.Preparation | None = None
+        self.t_streaming: float | None = None  #: perf_counter() when audio started flowing
+        self.t_first_frame: float | None = None  #: perf_counter() when the first frame was sent
+        self.first_frame = threading.Event()
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> "Engine":
-        """Build and warm everything, then start audio and the analysis thread."""
+    def start(self, on_open: Callable[["Engine"], None] | None = None) -> "Engine":
+        """Build and warm everything, then start audio and the analysis thread.
+
+        ``on_open(engine)`` is called once the source is open and the control server answers,
+        before processors are built and kernels warmed (which takes ~30 s on a 2-core machine
+        when the kernel cache is cold: ``engine.preparation`` is then set and reports progress).
+        """
         if self._running:
             return self
         try:
-            self._start()
+            self._start(on_open)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _start(self) -> None:
+    def _start(self, on_open: Callable[["Engine"], None] | None = None) -> None:
         cfg = self.cfg
+        self.state = "starting"
         # The PortAudio callback is Python and needs the GIL; with the default 5 ms switch
         # interval a busy analysis thread can hold it for a whole JACK period (5.3 ms at
         # 256/48000) and cause an overflow. 0.5 ms bounds that wait.
         sys.setswitchinterval(SWITCH_INTERVAL)
         if self.source is None:
             self.source = make_source(cfg)
-        procs = self._processors if self._processors is not None else build_processors(cfg)
-        self.pipeline = Pipeline(samplerate=self.source.samplerate, channels=self.source.selected,
-                                 processors=procs, hop=cfg.hop, stats=self.stats, on_error=self.report_error)
-        self.models = next((getattr(p, "host") for p in procs if hasattr(p, "host")), None)
-        self.pipeline.warmup()
-        self.osc.bind_outputs(self.pipeline.outputs())
+        # The control server starts before the (possibly long) warm-up so that /s2s/status can
+        # report a cold start's progress; commands that need the pipeline refuse until it exists.
         if cfg.control_port:
             from .control import ControlServer
 
             self.control = ControlServer(self, host=cfg.control_host, port=cfg.control_port,
                                          allow=cfg.control_allow)
             self.control.start()
-        from .midi import from_config as midi_from_config
-
-        self.midi = midi_from_config(self)  # None unless midi_out / midi_in are set
         if cfg.visuals != "none":
             from .visuals.controller import VisualsController
 
+            # spawned now, waited for after the warm-up: its process loads on the other core
+            # while this one builds the processors (1.7 s off a warm start on 2 cores)
             self.visuals = VisualsController(cfg, self.emit)
-            self.visuals.start()
+            self.visuals.begin()
+        cache = kernels.check(exclude=OTHER_PROCESS_KERNELS)
+        if not cache.warm:
+            self.preparation = kernels.Preparation(cache)
+            self.state = "preparing"
+        if on_open is not None:
+            on_open(self)
+        prep = self.preparation
+        with prep if prep is not None else nullcontext():
+            procs = self._processors if self._processors is not None else build_processors(cfg)
+            self.pipeline = Pipeline(samplerate=self.source.samplerate, channels=self.source.selected,
+                                     processors=procs, hop=cfg.hop, stats=self.stats,
+                                     on_error=self.report_error)
+            self.models = next((getattr(p, "host") for p in procs if hasattr(p, "host")), None)
+            if prep is not None:
+                # building may have imported modules with kernels of their own (model plugins)
+                prep.built(kernels.check(exclude=OTHER_PROCESS_KERNELS))
+            self.pipeline.warmup()
+        if prep is not None:
+            if prep.libraries_cold:
+                kernels.write_stamp(by="engine", seconds=prep.elapsed_s)
+            self.state = "starting"
+        self.osc.bind_outputs(self.pipeline.outputs())
+        from .midi import from_config as midi_from_config
+
+        self.midi = midi_from_config(self)  # None unless midi_out / midi_in are set
+        if self.visuals is not None:
+            self.visuals.wait_started()
         self.osc.send_meta(self.meta())
         self._stop.clear()
         self.finished.clear()
         self._chunk = np.zeros((self.pipeline.assembler.max_chunk, self.source.channels), dtype=np.float32)
         self.source.start()
+        self.t_streaming = time.perf_counter()
+        self.state = "running"
         self._running = True
         self._thread = threading.Thread(target=self._loop, name="s2s-analysis", daemon=True)
         self._thread.start()
@@ -160,6 +201,7 @@ class Engine:
             self.pipeline.close()
         self.osc.close()
         self._running = False
+        self.state = "stopped"
 
     def __enter__(self) -> "Engine":
         return self.start()
@@ -217,6 +259,9 @@ class Engine:
             self.osc.send_frame(f.values, f.index, f.time)
             t2 = time.perf_counter()
             t_send.add(t2 - t1)
+            if self.t_first_frame is None:
+                self.t_first_frame = t2
+                self.first_frame.set()
             if f.t_capture == f.t_capture:  # not NaN
                 t_lat.add(t2 - f.t_capture)
             self.frame_times[f.index] = f.t_capture
@@ -306,7 +351,8 @@ class Engine:
         if not 0.0 <= value <= 0.99:
             raise ValueError(f"smoothing={value!r} is out of range; expected 0..0.99")
         self.cfg.smoothing = float(value)
-        for p in self.pipeline.processors:
+        # before the processors exist (cold start) they are built with cfg.smoothing
+        for p in (self.pipeline.processors if self.pipeline is not None else ()):
             if hasattr(p, "set_smoothing"):
                 p.set_smoothing(value)
 
@@ -320,8 +366,23 @@ class Engine:
         }
 
     def status(self) -> dict:
-        """Counters and timings, JSON-able (``/s2s/status``, live view, benchmarks)."""
+        """Counters and timings, JSON-able (``/s2s/status``, live view, benchmarks).
+
+        ``state`` is "preparing" while a cold start compiles kernels, with ``preparing`` holding
+        the progress (see :meth:`s2s_live.kernels.Preparation.snapshot`); timings of stages that
+        have not run yet are None (never NaN, which JSON readers reject).
+        """
         snap = self.stats.snapshot()
+        for t in snap["timings"].values():
+            for k in ("p50_ms", "p99_ms"):
+                if not t["n"] or t[k] != t[k]:
+                    t[k] = None
+        snap["state"] = self.state
+        prep = self.preparation
+        if prep is not None and self.state == "preparing":
+            snap["preparing"] = prep.snapshot()
+        if self.t_first_frame is not None:
+            snap["first_frame_s"] = round(self.t_first_frame - self.stats.started, 3)
         snap["source"] = getattr(self.source, "label", "?")
         snap["health"] = self.health_message or "ok"
         snap["targets"] = [t.spec for t in self.osc.targets]

@@ -2,10 +2,12 @@
 # Install test dependencies and run the whole suite (what .ci/run calls).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The tests' own kernel cache (never the user's); exported first so that the install's warm-up
+# fills it.
+export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba_cache}"
 bash scripts/install.sh test
 PY="$(bash scripts/python.sh)"
 export HF_HUB_OFFLINE=1
-export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba_cache}"
 set +e
 "$PY" -m pytest -q -p no:cacheprovider "$@"
 rc=$?

@@ -118,10 +118,22 @@ class VisualsController:
         Raises VisualsError with the worker's reason when the backend or the web viewer cannot
         start (missing model folder, port in use, ...).
         """
+        self.begin()
+        self.wait_started()
+
+    def begin(self) -> None:
+        """Spawn the visuals process without waiting: the engine builds its processors while the
+        worker loads (the two use different cores). :meth:`wait_started` completes the start."""
         if self._proc is not None:
             return
         self._stopped = False
         self._spawn()
+
+    def wait_started(self) -> None:
+        """Wait until the process spawned by :meth:`begin` is loaded and warm (VisualsError as
+        :meth:`start` when it fails)."""
+        if self._ready:
+            return
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             try:
