@@ -97,6 +97,17 @@ def cmd_devices(args) -> int:
     return 0
 
 
+class _StartInterrupted(BaseException):
+    """Raised by the signal handler while ``Engine.start()`` runs, to unwind it at once.
+
+    Not KeyboardInterrupt: when that passes through code a C extension runs with
+    ``PyRun_String`` (as during librosa's first import), CPython 3.11 remembers it as unhandled
+    even after it is caught, and the process then kills itself with SIGINT at exit (status -2
+    instead of 0; seen once in ~14 stops during a cold start). A BaseException subclass also
+    passes through libraries' ``except Exception``.
+    """
+
+
 def run_engine(cfg: Config) -> int:
     """Start the engine, show the live view, stop on Ctrl-C/SIGTERM/--seconds/end of file.
 
@@ -120,7 +131,7 @@ def run_engine(cfg: Config) -> int:
             # engine.start() may be compiling kernels for half a minute: unwind it now (start()
             # stops whatever it had opened) rather than after the wait.
             interrupted[0] = True
-            raise KeyboardInterrupt
+            raise _StartInterrupted
 
     old_int = signal.signal(signal.SIGINT, on_signal)
     old_term = signal.signal(signal.SIGTERM, on_signal)
@@ -148,9 +159,8 @@ def run_engine(cfg: Config) -> int:
         try:
             engine.start(on_open=opened)
             starting[0] = False
-        except KeyboardInterrupt:
-            if not interrupted[0]:
-                raise
+        except _StartInterrupted:
+            pass
         while not stop.is_set() and not engine.finished.is_set():
             if cfg.seconds is not None:
                 # from the first frame; from the start of audio if no frame comes (dead input)

@@ -140,14 +140,19 @@ def import_kernel_modules() -> list[str]:
     return failed
 
 
-def is_cached(disp) -> bool:
+def is_cached(disp) -> bool | None:
     """True when numba's on-disk index holds a valid compiled entry for this dispatcher (same
-    source file stamp, same numba version). A ``cache=False`` kernel is never cached."""
-    cache_file = getattr(getattr(disp, "_cache", None), "_cache_file", None)
-    if cache_file is None:
+    source file stamp, same numba version); False when it does not (a ``cache=False`` kernel
+    never does); None when this numba's cache internals are not the ones read here (cannot tell:
+    callers then say nothing rather than announce a wait that may not come)."""
+    cache = getattr(disp, "_cache", None)
+    if cache is None or type(cache).__name__ == "NullCache":
         return False
+    load_index = getattr(getattr(cache, "_cache_file", None), "_load_index", None)
+    if load_index is None:
+        return None
     try:
-        return bool(cache_file._load_index())  # {} when missing or stale
+        return bool(load_index())  # {} when missing or stale
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
         return False  # an unreadable index is recompiled (and rewritten) by numba too
 
@@ -225,7 +230,7 @@ class CacheState:
 def check(*, exclude: tuple[str, ...] = ()) -> CacheState:
     """Which kernels of the loaded modules are not cached, and whether librosa's presumably are."""
     ks = loaded_kernels(exclude=exclude)
-    cold = [n for n, d in ks.items() if not is_cached(d)]
+    cold = [n for n, d in ks.items() if is_cached(d) is False]
     stamp = read_stamp()
     return CacheState(folder=cache_dir(), kernels=list(ks), cold=cold,
                       libraries_cold=stamp.get("versions") != library_versions())
@@ -332,8 +337,8 @@ class Preparation:
                 f"{len(self.compiled)}/{len(self.expected)} ({self.step})")
 
     def snapshot(self) -> dict:
-        """JSON-able progress for ``/s2s/status`` (seconds, counts, fraction 0..1)."""
+        """JSON-able progress for ``/s2s/status`` (seconds, counts, fraction 0..1). No paths:
+        status replies go to remote senders, who need not learn the user's home folder."""
         return {"message": self.message(), "step": self.step, "estimate_s": round(self.estimate_s, 1),
                 "elapsed_s": round(self.elapsed_s, 1), "kernels_compiled": len(self.compiled),
-                "kernels_expected": len(self.expected), "progress": round(self.fraction(), 3),
-                "cache_dir": self.state.folder}
+                "kernels_expected": len(self.expected), "progress": round(self.fraction(), 3)}

@@ -142,7 +142,9 @@ def cache_report() -> tuple[bool, str]:
         n_unused = len(set(st.cold) & unused)
         return True, (f"warm: {len(st.kernels) - len(st.cold)} kernels cached in {folder}"
                       + (f" ({n_unused} unused by the default paths)" if n_unused else "")
-                      + (f"; warmed {stamp['when']} by `s2s-live {stamp['by']}`" if stamp.get("when") else ""))
+                      + (f"; last filled {stamp['when']} by "
+                         + ("`s2s-live warmup`" if stamp.get("by") == "warmup" else "a cold start")
+                         if stamp.get("when") else ""))
     why = []
     if cold:
         names = ", ".join(k.rsplit(".", 1)[-1] for k in cold[:4]) + (", ..." if len(cold) > 4 else "")

@@ -102,7 +102,8 @@ def test_cold_demo_says_so_reports_progress_and_counts_seconds_from_first_frame(
         assert st["state"] == "preparing", st
         prep = st["preparing"]
         assert prep["message"].startswith(MESSAGE) and prep["kernels_expected"] > 0
-        assert 0.0 <= prep["progress"] < 1.0 and prep["cache_dir"] == str(cache)
+        assert 0.0 <= prep["progress"] < 1.0
+        assert str(cache) not in json.dumps(st)  # replies go to remote senders: no local paths
         assert rec.wait_for("/s2s/frame", timeout=COLD_WAIT), out.text()
         st = _status(rec, cport)
         assert st["state"] == "running" and st["first_frame_s"] > 0
