@@ -28,7 +28,7 @@ if [ "${1:-}" = "test" ]; then
 else
   "$PY" -m pip install -q -e .
 fi
-# Compile every DSP kernel now (~30 s on 2 cores), into NUMBA_CACHE_DIR if set, else the user's
+# Compile every DSP kernel now (~40 s on 2 cores), into NUMBA_CACHE_DIR if set, else the user's
 # ~/.cache/s2s_live/numba: otherwise the first start compiles them before its first frame.
 # Rerunning this script after an upgrade rebuilds what the upgrade made stale.
 "$PY" -m s2s_live warmup
