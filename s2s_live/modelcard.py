@@ -13,7 +13,11 @@ A card tells the engine everything it needs to host a model without code (design
 
 Input ``kind`` is ``"features"`` (a vector the descriptors put in ``frame.values`` under
 ``"recipe/<...>"``, identified by ``recipe`` + ``recipe_version``) or ``"audio"`` (the last
-second at ``sample_rate`` = 22050 or 16000 Hz, ``length`` samples). Output fields:
+second at ``sample_rate`` = 22050 or 16000 Hz, ``length`` samples) or ``"logmel"`` (the newest
+3-s patch of the tagger front end, :mod:`s2s_live.dsp.mel`, recipe ``musicnn-logmel``; such
+models run in the tagger processor, :mod:`s2s_live.tagging`). A ``features`` input may name the
+``frame.values`` key(s) it reads with ``value`` (a key or a list of keys, concatenated) and
+average them over the last ``context_s`` seconds of hops. Output fields:
 
 * ``name``, ``dtype``, ``shape`` — the ONNX output (batch dimension first, always 1 live).
 * ``osc`` — output name/address below the prefix; absent = not sent (internal to the model).
@@ -40,8 +44,10 @@ from .errors import ModelError
 
 CARD_FILE = "card.json"
 MODEL_FILE = "model.onnx"
-KINDS = ("genre", "emotion", "encoder", "decoder", "custom")
-INPUT_KINDS = ("features", "audio")
+KINDS = ("genre", "emotion", "encoder", "decoder", "tagger", "instruments", "custom")
+INPUT_KINDS = ("features", "audio", "logmel")
+#: Log-mel recipes the live front end produces: recipe id -> (version, shape without batch).
+LOGMEL_RECIPES = {"musicnn-logmel": (1, [187, 96])}
 #: Model names: a plain folder name under models_dir (never a path).
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 _OSC_RE = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$")
@@ -111,7 +117,16 @@ def validate_card(card: Any, *, where: str = "card") -> dict:
     ik = _need(inp, "kind", str, w)
     if ik not in INPUT_KINDS:
         raise ModelError(f"{w}: kind={ik!r}; expected one of {INPUT_KINDS}")
-    if ik == "features":
+    if ik == "logmel":
+        rec = _need(inp, "recipe", str, w)
+        if rec not in LOGMEL_RECIPES:
+            raise ModelError(f"{w}: recipe={rec!r}; expected one of {sorted(LOGMEL_RECIPES)}")
+        version, shape = LOGMEL_RECIPES[rec]
+        if _need(inp, "recipe_version", int, w) != version:
+            raise ModelError(f"{w}: recipe_version={inp['recipe_version']!r}; the live {rec!r} is version {version}")
+        if inp["shape"][1:] != shape:
+            raise ModelError(f"{w}: shape {inp['shape']}; the {rec!r} patch is [1, {shape[0]}, {shape[1]}]")
+    elif ik == "features":
         _need(inp, "recipe", str, w)
         _need(inp, "recipe_version", int, w)
         names = _need(inp, "names", list, w)
