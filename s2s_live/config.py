@@ -49,7 +49,8 @@ class Config:
     window: float = 30.0  #: seconds of the rolling recipe statistics (genre features), 1..120
     smoothing: float = 0.5  #: exponential smoothing of model outputs per hop, 0 (none)..0.99
     hysteresis_margin: float = 0.1  #: a new top label must lead by this probability (0..1) ...
-    hysteresis_hold: float = 1.0  #: ... for this many seconds before */changed fires (0..3600)
+    hysteresis_hold: float = 0.5  #: ... for this many seconds before */changed fires (0..3600)
+    tagger_interval: float = 0.5  #: seconds between tagged 3-s patches: 0 (every hop) or 0.05..10
     models_dir: str = str(DEFAULT_MODELS_DIR)  #: folder of shipped/custom models
     models: dict[str, str] = field(default_factory=dict)  #: slot -> model name under models_dir
     # --- OSC ----------------------------------------------------------------------------
@@ -135,6 +136,9 @@ class Config:
             bad("window", self.window, "seconds in 1..120")
         if not isinstance(self.smoothing, (int, float)) or not 0.0 <= self.smoothing <= 0.99:
             bad("smoothing", self.smoothing, "a number in 0..0.99")
+        ti = self.tagger_interval
+        if isinstance(ti, bool) or not isinstance(ti, (int, float)) or not (ti == 0 or 0.05 <= ti <= 10.0):
+            bad("tagger_interval", ti, "0 (every hop) or seconds in 0.05..10")
         if not isinstance(self.hysteresis_margin, (int, float)) or not 0.0 <= self.hysteresis_margin <= 1.0:
             bad("hysteresis_margin", self.hysteresis_margin, "a probability in 0..1")
         if not isinstance(self.hysteresis_hold, (int, float)) or not 0.0 <= self.hysteresis_hold <= 3600.0:

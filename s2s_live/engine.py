@@ -387,6 +387,9 @@ class Engine:
         snap["health"] = self.health_message or "ok"
         snap["targets"] = [t.spec for t in self.osc.targets]
         snap["hop"] = self.cfg.hop
+        for p in (self.pipeline.processors if self.pipeline else []):
+            if p.name == "tagger":  # runs, skipped patches, CPU seconds in the taggers' worker
+                snap["tagger"] = p.stats()
         if self.visuals is not None:
             try:
                 snap["visuals"] = self.visuals.stats()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,61 @@ def _recipes() -> dict[str, tuple[str, int, list[str]]]:
 #: Model slots hosted live by default (slot -> model name under models_dir), in run order.
 DEFAULT_SLOTS = {"genre": "genre", "emotion": "emotion", "encoder": "encoder"}
 WARMUP_RUNS = 20
+WARMUP_BUDGET_S = 0.2  #: warm-up time per model beyond the first 3 runs
 DEFAULT_MARGIN = 0.1  #: hysteresis margin (probability points) when the config has none
-DEFAULT_HOLD = 1.0  #: hysteresis hold (s) when the config has none
+DEFAULT_HOLD = 0.5  #: hysteresis hold (s) when the config has none (measured reaction: docs/models.md)
 
 _ORT_TYPES = {"tensor(float)": "float32"}
+MAX_CONTEXT_S = 30.0  #: longest rolling input context a card may ask for (s)
+
+
+class RollingMean:
+    """Mean of a vector input over the last ``seconds`` of stream time (hops), preallocated.
+
+    Keeps up to ``capacity`` rows; with very short hops the window holds the newest
+    ``capacity`` hops instead (documented limit, 512 rows = 5 s at a 0.01-s hop).
+    A stream time that goes backwards (a new stream) starts the window afresh.
+    """
+
+    def __init__(self, size: int, seconds: float, capacity: int = 512) -> None:
+        self.seconds = float(seconds)
+        self.rows = np.zeros((capacity, size), np.float64)
+        self.times = np.full(capacity, -np.inf)
+        self.sum = np.zeros(size, np.float64)
+        self.reset()
+
+    def reset(self) -> None:
+        self.rows[:] = 0.0
+        self.times[:] = -np.inf
+        self.sum[:] = 0.0
+        self.head = 0  # next row to write
+        self.count = 0
+        self.last_t = -np.inf
+
+    def push(self, x: np.ndarray, t: float) -> None:
+        if t < self.last_t:
+            self.reset()
+        self.last_t = t
+        cap = self.rows.shape[0]
+        if self.count == cap:  # the oldest row falls out
+            self.sum -= self.rows[self.head]
+            self.count -= 1
+        self.rows[self.head] = x
+        self.times[self.head] = t
+        self.sum += self.rows[self.head]
+        self.head = (self.head + 1) % cap
+        self.count += 1
+        # drop rows older than the window (a row at exactly t - seconds is outside: N = seconds/hop rows)
+        while self.count > 1:
+            old = (self.head - self.count) % cap
+            if self.times[old] > t - self.seconds + 1e-9:
+                break
+            self.sum -= self.rows[old]
+            self.count -= 1
+
+    def mean(self, out: np.ndarray) -> np.ndarray:
+        out[:] = self.sum / max(1, self.count)
+        return out
 
 
 def make_session(model_bytes: bytes):
@@ -158,24 +210,25 @@ class OnnxProcessor(Processor):
                  hold: float = DEFAULT_HOLD) -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
-            raise ModelError(f"model folder {str(self.folder)!r} does not exist")
+            raise ModelError(f"model folder {self.folder.name!r} does not exist")
         card = modelcard.load_card(self.folder)
         self.card = card
         self.name = f"model:{card['name']}"
         mpath = self.folder / modelcard.MODEL_FILE
         if not mpath.is_file():
-            raise ModelError(f"model file missing: {str(mpath)!r}")
+            raise ModelError(f"{self._where}: {modelcard.MODEL_FILE} is missing")
         data = mpath.read_bytes()  # hash and parse the same bytes
         actual = hashlib.sha256(data).hexdigest()
         if actual != card["sha256"]:
             raise ModelError(
-                f"sha256 mismatch for {str(mpath)!r}: card expects {card['sha256']}, file has {actual} "
+                f"{self._where}: sha256 mismatch: {modelcard.MODEL_FILE} does not match its card "
                 "(the model file was changed or corrupted; re-export it or fix the card)"
             )
         try:
             self.session = make_session(data)
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises several private types
-            raise ModelError(f"model {str(mpath)!r} cannot be loaded by onnxruntime: {exc}") from None
+            raise ModelError(f"{self._where}: {modelcard.MODEL_FILE} cannot be loaded by onnxruntime: "
+                             f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from None
         inp = card["input"]
         self.input_kind = inp["kind"]
         self.in_name = inp["name"]
@@ -183,8 +236,21 @@ class OnnxProcessor(Processor):
         self.in_size = int(np.prod(self.in_shape))
         self._check_signature()
         self.value_key = None
-        if self.input_kind == "features":
+        self.context = None
+        if self.input_kind == "logmel":
+            # a tagger: the TaggerProcessor feeds it the front end's patches (s2s_live.tagging)
+            self.sample_rate, self.length = SR_VAE, int(self.in_shape[1])
+        elif self.input_kind == "features":
             self.value_key = inp.get("value")
+            if isinstance(self.value_key, list):
+                if not self.value_key or not all(isinstance(k, str) for k in self.value_key):
+                    raise ModelError(f"{self._where}: input value={self.value_key!r}; expected a key or a list of keys")
+                self.value_key = tuple(self.value_key)
+            if "context_s" in inp:
+                c = inp["context_s"]
+                if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.0 < c <= MAX_CONTEXT_S:
+                    raise ModelError(f"{self._where}: input context_s={c!r}; expected seconds in (0, {MAX_CONTEXT_S}]")
+                self.context = RollingMean(self.in_size, float(c))
             known = _recipes().get(inp["recipe"])
             if self.value_key is None:
                 if known is None:
@@ -223,7 +289,7 @@ class OnnxProcessor(Processor):
 
     @property
     def _where(self) -> str:
-        return f"model {str(self.folder)!r}"
+        return f"model {self.folder.name!r}"
 
     def _check_signature(self) -> None:
         s = self.session
@@ -269,12 +335,19 @@ class OnnxProcessor(Processor):
 
     # -- Processor ------------------------------------------------------------------------
     def warmup(self) -> None:
-        for _ in range(WARMUP_RUNS):
+        # up to WARMUP_RUNS runs, but no more than WARMUP_BUDGET_S for big models (a tagger run
+        # costs ~40 ms: 20 runs each would add seconds to every start for nothing measurable)
+        t_end = time.perf_counter() + WARMUP_BUDGET_S
+        for i in range(WARMUP_RUNS):
             self.session.run(self.out_names, {self.in_name: self.buf})
+            if i >= 2 and time.perf_counter() > t_end:
+                break
 
     def reset(self) -> None:
         for s in self.specs:
             s.reset()
+        if self.context is not None:
+            self.context.reset()
 
     def set_smoothing(self, alpha: float) -> None:
         for s in self.specs:
@@ -287,15 +360,26 @@ class OnnxProcessor(Processor):
                 s.hyst.set_params(margin=margin, hold=hold)
 
     def _fill_input(self, frame) -> bool:
+        if self.input_kind == "logmel":
+            return False  # fed by the tagger processor, not per frame
         if self.input_kind == "features":
-            v = frame.values.get(self.value_key)
-            if v is None:
-                return False  # the descriptor has nothing yet (warming up) or is not running
-            v = np.asarray(v)
-            if v.size != self.in_size:
-                raise ModelError(f"{self._where}: frame value {self.value_key!r} has {v.size} values, "
-                                 f"expected {self.in_size}")
-            self._flat[:] = v.reshape(-1)
+            keys = self.value_key if isinstance(self.value_key, tuple) else (self.value_key,)
+            i = 0
+            for key in keys:
+                v = frame.values.get(key)
+                if v is None:
+                    return False  # the descriptor has nothing yet (warming up) or is not running
+                v = np.asarray(v).reshape(-1)
+                if i + v.size > self.in_size:
+                    raise ModelError(f"{self._where}: frame values {list(keys)!r} give more than the "
+                                     f"{self.in_size} input values the card declares")
+                self._flat[i : i + v.size] = v
+                i += v.size
+            if i != self.in_size:
+                raise ModelError(f"{self._where}: frame values {list(keys)!r} give {i} values, expected {self.in_size}")
+            if self.context is not None:
+                self.context.push(self._flat, frame.time)
+                self.context.mean(self._flat)
             return True
         y = frame.y16 if self.sample_rate == SR_VAE else frame.y22
         self._flat[:] = y[y.shape[0] - self.length :]
@@ -378,14 +462,16 @@ class ModelHost:
         if not folder.is_dir():
             avail = sorted(p.name for p in self.models_dir.iterdir() if (p / modelcard.CARD_FILE).is_file()) \
                 if self.models_dir.is_dir() else []
-            raise ModelError(f"model {name!r} not found in {str(self.models_dir)!r} (available: {avail})")
+            raise ModelError(f"model {name!r} not found in the models directory (available: {avail})")
         return OnnxProcessor(folder, smoothing=self.smoothing, margin=self.margin, hold=self.hold)
 
-    def add(self, slot: str, name: str) -> ModelSlot:
-        """Create a slot hosting model ``name`` (at start-up); raises ModelError."""
+    def add(self, slot: str, name: str, *, model: OnnxProcessor | None = None) -> ModelSlot:
+        """Create a slot hosting model ``name`` (at start-up; ``model`` if already built); raises ModelError."""
         if slot in self.slots:
             raise ValueError(f"slot {slot!r} already exists")
-        model = self._build(name)
+        model = model if model is not None else self._build(name)
+        if model.input_kind == "logmel":
+            raise ModelError(f"model {name!r} is a tagger (input: log-mel patches); the tagger processor hosts it")
         if model.card["kind"] == "decoder":
             raise ModelError(f"model {name!r} is a decoder (latent -> audio); it cannot analyse frames")
         s = ModelSlot(slot, model, name)
@@ -410,6 +496,8 @@ class ModelHost:
             new = self._build(name)
             if new.card["kind"] == "decoder":
                 raise ModelError(f"model {name!r} is a decoder (latent -> audio); it cannot analyse frames")
+            if new.input_kind == "logmel":
+                raise ModelError(f"model {name!r} is a tagger (input: log-mel patches); it cannot go into a slot")
             s = self.slots[slot]
             own = {o.name for o in new.outputs}
             for other in self.slots.values():
@@ -455,16 +543,44 @@ def default_processors(cfg) -> list:
     """
     from .emotion_rules import EmotionRulesProcessor
 
+    procs: list[Processor] = []
     host = ModelHost(cfg.models_dir, smoothing=cfg.smoothing,
                      margin=getattr(cfg, "hysteresis_margin", DEFAULT_MARGIN),
                      hold=getattr(cfg, "hysteresis_hold", DEFAULT_HOLD))
+    tagger = _tagger(host, cfg)
+    if tagger is not None:
+        procs.append(tagger)  # before the heads: they read tags/* of this hop
     slots = dict(DEFAULT_SLOTS)
     explicit = dict(getattr(cfg, "models", None) or {})
     slots.update(explicit)
     for slot, name in slots.items():
         if slot not in explicit and not (Path(cfg.models_dir) / name / modelcard.CARD_FILE).is_file():
             continue
-        host.add(slot, name)
-    procs: list[Processor] = host.processors()
+        model = host._build(name)
+        if model.value_key and tagger is None and any(str(k).startswith("tags/") for k in _keys(model.value_key)):
+            if slot in explicit:
+                raise ModelError(f"model {name!r} reads the taggers' outputs, but models/tagger-msd and "
+                                 "models/tagger-mtt are not in the models folder")
+            continue
+        host.add(slot, name, model=model)
+    procs += host.processors()
+    if tagger is not None:
+        from .instruments import InstrumentsProcessor
+
+        procs.append(InstrumentsProcessor(tagger.labels[1], tagger.labels[0]))
     procs.append(EmotionRulesProcessor())
     return procs
+
+
+def _keys(value_key) -> tuple:
+    return value_key if isinstance(value_key, tuple) else (value_key,)
+
+
+def _tagger(host: "ModelHost", cfg):
+    """The tagger processor when both tagger models are in the models folder, else None."""
+    from .tagging import TAGGER_MODELS, TaggerProcessor
+
+    if not all((Path(cfg.models_dir) / n / modelcard.CARD_FILE).is_file() for n in TAGGER_MODELS):
+        return None
+    msd, mtt = (host._build(n) for n in TAGGER_MODELS)
+    return TaggerProcessor(msd, mtt, interval=getattr(cfg, "tagger_interval", 0.5))

@@ -55,6 +55,8 @@ class Pipeline:
         self.processors = list(processors)
         self._check_unique_outputs()
         self.drop_late = drop_late
+        for p in self.processors:
+            p.set_live(drop_late)
         self.stats = stats or Stats()
         self.on_error = on_error
         self._t_fast = self.stats.timing("fast")

@@ -117,6 +117,10 @@ class Processor:
     def close(self) -> None:
         """Release resources (ONNX sessions, files). Default: nothing."""
 
+    def set_live(self, live: bool) -> None:
+        """Told by the pipeline whether it runs live (True: never wait for slow work, e.g. run
+        it in a worker) or offline (False: deterministic, every frame complete). Default: nothing."""
+
     def describe(self) -> dict:
         """A JSON-able description for ``/s2s/meta`` and docs."""
         return {

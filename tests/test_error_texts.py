@@ -1,9 +1,7 @@
 """Error texts say what failed, not what is on disk (issue 12, Security).
 
 These reach remote senders as ``/s2s/error`` (``/s2s/model/load``). The texts are made in
-s2s_live/inference.py; until the change described in issue 12 lands there, the tests are
-marked xfail(strict=True): they fail today as they should, and the marker must be removed
-(strict turns an unexpected pass into a failure) when inference.py is changed.
+s2s_live/inference.py; they name the model folder, never a path or a file's digest.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ import pytest
 from s2s_live.config import DEFAULT_MODELS_DIR
 from s2s_live.errors import ModelError
 
-PENDING = pytest.mark.xfail(strict=True, reason="needs the inference.py error-text change of issue 12")
 
 
 def _a_card_folder() -> Path:
@@ -30,7 +27,6 @@ def _a_card_folder() -> Path:
     pytest.skip("no shipped model with a card")
 
 
-@PENDING
 def test_symlinked_model_file_does_not_reveal_the_target_or_its_digest(tmp_path):
     from s2s_live.inference import ModelHost
 
@@ -49,7 +45,6 @@ def test_symlinked_model_file_does_not_reveal_the_target_or_its_digest(tmp_path)
     assert str(tmp_path) not in msg and "id_rsa" not in msg and "private" not in msg
 
 
-@PENDING
 def test_model_not_found_does_not_reveal_the_models_folder(tmp_path):
     from s2s_live.inference import ModelHost
 
