@@ -1,4 +1,4 @@
-"""``s2s-live train genre|emotion|vae`` and ``s2s-live vae interpolate`` (argparse subcommands).
+"""``s2s-live train genre|emotion|heads|vae`` and ``s2s-live vae interpolate`` (argparse subcommands).
 
 The CLI calls :func:`register` with its subparsers; each command sets ``func`` to a handler taking
 the parsed namespace and returning an exit code. ``scripts/train_*.py`` call :func:`main`.
@@ -41,6 +41,19 @@ def _cmd_emotion(a) -> int:
     return 0
 
 
+def _cmd_heads(a) -> int:
+    from . import heads
+
+    res = heads.train(a.data, a.out, models_dir=a.models_dir or a.out, seed=a.seed, folds=a.folds, C=a.C,
+                      genre_context=a.genre_context, emotion_context=a.emotion_context,
+                      cache_dir=a.cache,
+                      log=(lambda *_: None) if a.quiet else print)
+    g, e = res["cards"]["genre"]["metrics"], res["cards"]["emotion"]["metrics"]
+    print(f"genre: six-class {g['genre_six_accuracy']:.3f} ({g['genre_six_n']} clips), emotion: quadrant "
+          f"{e['quadrant_accuracy']:.3f} (artist-disjoint {a.folds}-fold); wrote {a.out}/genre and {a.out}/emotion")
+    return 0
+
+
 def _cmd_vae(a) -> int:
     from . import vae
 
@@ -79,17 +92,27 @@ def register(subparsers) -> None:
 
     g = ts.add_parser("genre", help="genre MLP on GTZAN-style descriptor statistics")
     common(g, "GTZAN-style features CSV (features_30_sec.csv) or a folder DIR/<genre>/<audio files>")
-    g.add_argument("--name", default="genre")
+    g.add_argument("--name", default="genre-gtzan")
     g.add_argument("--folds", type=int, default=5, help="cross-validation folds by track (0 = none)")
     g.add_argument("--epochs", type=int, default=0, help="max epochs (0 = default 300, early stopping)")
     g.set_defaults(func=_cmd_genre)
 
     e = ts.add_parser("emotion", help="Russell-quadrant model on the 4Q clips")
     common(e, "the 4q_train folder (index.csv + Q1..Q4)")
-    e.add_argument("--name", default="emotion")
+    e.add_argument("--name", default="emotion-stats")
     e.add_argument("--folds", type=int, default=5, help="artist-disjoint folds")
     e.add_argument("--cache", default=None, help="feature/decode cache (default ~/.cache/s2s_live)")
     e.set_defaults(func=_cmd_emotion)
+
+    h = ts.add_parser("heads", help="genre and emotion heads on the taggers' outputs (4Q clips)")
+    common(h, "the 4q_train folder (index.csv + Q1..Q4)")
+    h.add_argument("--models-dir", default=None, help="folder holding tagger-msd and tagger-mtt (default: --out)")
+    h.add_argument("--folds", type=int, default=5, help="artist-disjoint folds for the metrics")
+    h.add_argument("--C", type=float, default=0.01, help="inverse L2 strength of the logistic regressions")
+    h.add_argument("--genre-context", type=float, default=3.0, help="rolling context of the genre head (s)")
+    h.add_argument("--emotion-context", type=float, default=3.0, help="rolling context of the emotion head (s)")
+    h.add_argument("--cache", default=None, help="decode/tag cache (default ~/.cache/s2s_live)")
+    h.set_defaults(func=_cmd_heads)
 
     v = ts.add_parser("vae", help="timbre VAE (encoder + decoder) on 1-s 16 kHz frames")
     common(v, "the 4q_train folder (music frames); synthetic sounds are added")
