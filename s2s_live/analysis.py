@@ -547,15 +547,19 @@ def summarize(table: list[dict], rows: list[dict], outputs: Sequence[Output]) ->
     emo = emotion_source(by)
     s["emotion_source"] = emo[0][0] if emo else None
     s["instruments"], s["vocals"] = None, None
-    if "features/instruments" in by and rows:
-        o = by["features/instruments"]
-        m = np.mean([np.asarray(r["features/instruments"], dtype=np.float64) for r in rows
-                     if "features/instruments" in r], axis=0)
-        labels = o.labels or tuple(str(i) for i in range(o.shape))
-        s["instruments"] = {lab: float(x) for lab, x in zip(labels, m)}
-    if table and "vocal" in table[0]:
-        v = _finite(col("vocal"))
+    # instruments and vocals from the taggers (s2s_live.instruments), never the band energies
+    if "instruments" in by and rows:
+        o = by["instruments"]
+        vs = [np.asarray(r["instruments"], dtype=np.float64) for r in rows if "instruments" in r]
+        if vs:
+            labels = o.labels or tuple(str(i) for i in range(o.shape))
+            s["instruments"] = {lab: float(x) for lab, x in zip(labels, np.mean(vs, axis=0))}
+    if table and "vocals" in table[0]:
+        v = _finite(col("vocals"))
         s["vocals"] = float(v.mean()) if v.size else None
+    if table and "vocals_label" in table[0]:
+        lab = Counter(x for x in col("vocals_label") if x)
+        s["vocals_label"] = lab.most_common(1)[0][0] if lab else None
     return s
 
 
@@ -675,7 +679,7 @@ def analyze_file(path: str | os.PathLike, *, out_dir: str | os.PathLike, cfg: Co
                   for r in rows for p in procs for o in p.outputs if o.stream == "event" and o.name in r]
         _atomic_json(folder / "frames.json", {
             "file": str(path.resolve()), "hop": cfg.hop,
-            "columns": [{"name": c.name, "source": c.source, "doc": c.doc} for c in columns],
+            "columns": [{"name": c.name, "source": c.source, "kind": c.kind, "doc": c.doc} for c in columns],
             "vectors": {v: list(next((o.labels for o in outputs if o.name == v), ())) for v in vectors},
             "frames": frames_json, "events": events,
         })
@@ -722,9 +726,15 @@ def summary_state(summary: dict) -> dict:
             "arousal": float(a), "emotion": q or None, "bpm": float(summary.get("tempo") or 0.0),
             "key": summary.get("key"), "level": level,
             "centroid": float((summary.get("centroid_hz") or {}).get("mean", 0.0)),
-            "instruments": tuple(k for k, x in sorted((summary.get("instruments") or {}).items(),
-                                                      key=lambda kv: -kv[1]) if x >= 0.5)[:3],
-            "vocals": summary.get("vocals")}
+            "instruments": _instrument_words(summary.get("instruments") or {}),
+            "vocals": summary.get("vocals"), "vocals_label": summary.get("vocals_label")}
+
+
+def _instrument_words(means: dict) -> tuple[str, ...]:
+    """The live rule (s2s_live.instruments) on clip means: at most 3 words above the threshold."""
+    from .instruments import WORD_THRESHOLD
+
+    return tuple(k for k, x in sorted(means.items(), key=lambda kv: -kv[1]) if x >= WORD_THRESHOLD)[:3]
 
 
 def make_image(folder: Path, summary: dict, cfg: Config) -> str:

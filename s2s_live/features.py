@@ -333,8 +333,8 @@ class SpectralDescriptors(_CoreUser):
 
     Scalars in Hz for centroid/rolloff/bandwidth (0..11025), zcr and flatness 0..1, 20 MFCCs
     (librosa scale, no 80-dB clamp), 7 spectral-contrast bands in dB (0..80 typical), 12 chroma
-    values (0..1, C first), 8 instrument band energies (dBFS mapped -60..0 to 0..1) and vocal
-    presence 0..1 (a heuristic: share of the 300–3400 Hz band, times tonality, times voicing
+    values (0..1, C first), energies in 8 bands named after instruments (dBFS mapped -60..0 to
+    0..1) and a voice-band share 0..1 (a descriptor: share of the 300–3400 Hz band, times tonality, times voicing
     from :class:`PitchProcessor` when it runs before this processor — it does by default).
     """
 
@@ -352,9 +352,12 @@ class SpectralDescriptors(_CoreUser):
                labels=("0-200", "200-400", "400-800", "800-1600", "1.6k-3.2k", "3.2k-6.4k", "6.4k-11k"),
                doc="spectral contrast per octave band (librosa bands)"),
         Output("features/chroma", shape=12, range=(0.0, 1.0), labels=PITCH_NAMES, doc="chroma (max-normalised)"),
-        Output("features/instruments", shape=N_BANDS, labels=tuple(b[0] for b in INSTRUMENT_BANDS),
-               doc="band energies of the instrument heuristics (dBFS mapped -60..0 to 0..1)"),
-        Output("features/vocal", range=(0.0, 1.0), doc="vocal presence heuristic 0..1"),
+        Output("features/band_energy", shape=N_BANDS, labels=tuple(b[0] for b in INSTRUMENT_BANDS),
+               doc="energy in 8 frequency bands named after instruments (dBFS mapped -60..0 to 0..1); "
+                   "energies, not detectors: /s2s/instruments says what plays"),
+        Output("features/vocal_band", range=(0.0, 1.0),
+               doc="voice-band energy share x tonality x voicing 0..1; a descriptor, not a detector: "
+                   "/s2s/vocals says whether a voice is heard"),
     )
 
     def __init__(self, core: SpectralStream) -> None:
@@ -400,8 +403,8 @@ class SpectralDescriptors(_CoreUser):
             "features/mfcc": self.mfcc,
             "features/contrast": self.contrast,
             "features/chroma": self.chroma,
-            "features/instruments": self.instruments,
-            "features/vocal": vocal,
+            "features/band_energy": self.instruments,
+            "features/vocal_band": vocal,
         }
 
 

@@ -22,10 +22,12 @@ from s2s_live.visuals.worker import save_image
 # -- state & prompt ------------------------------------------------------------------------------
 def test_state_from_values_reads_engine_outputs_and_tolerates_missing_keys():
     st = state_from_values({"genre": ("rock", 0.8), "emotion": (0.9, 0.2), "bpm": 128.0, "key": "A minor",
-                            "features/centroid": 1500.0, "instruments": ["piano"], "vocals": 0.9})
+                            "features/centroid": 1500.0, "instruments": np.full(10, 0.5, np.float32),
+                            "instruments/words": ("piano",), "vocals": 0.9, "vocals/label": "female vocals"})
     assert st["genre"] == "rock" and st["genre_conf"] == pytest.approx(0.8)
     assert (st["valence"], st["arousal"], st["emotion"]) == (0.9, 0.2, "calm")
     assert st["bpm"] == 128.0 and st["key"] == "A minor" and st["instruments"] == ("piano",)
+    assert st["vocals"] == pytest.approx(0.9) and st["vocals_label"] == "female vocals"
     empty = state_from_values({})
     assert empty["genre"] is None and empty["emotion"] is None and empty["bpm"] == 0.0
     # garbage does not raise; NaN falls back to neutral
@@ -332,3 +334,32 @@ def test_start_reports_backend_errors_clearly(tmp_path):
         VisualsController(Config(visuals="procedural", visuals_interval=0.0), Events())
     with pytest.raises(ConfigError, match="visuals_size"):
         VisualsController(Config(visuals="procedural", visuals_size=100), Events())
+
+
+def test_prompts_never_pair_contradictory_energy():
+    """A calm/sad emotion never meets a high-energy scene or tempo words, a happy/tense one never
+    a low-energy scene: for every packaged genre, quadrant and tempo."""
+    from s2s_live.visuals.prompt import entry_energy
+
+    t = load_templates()
+    high = {t.genres[g]["subject"] for g in t.genres if entry_energy(t.genres[g]) > 0}
+    low = {t.genres[g]["subject"] for g in t.genres if entry_energy(t.genres[g]) < 0}
+    assert high and low
+    for g in t.genres:
+        for q, (v, a) in {"happy": (0.9, 0.9), "tense": (0.1, 0.9), "sad": (0.1, 0.1), "calm": (0.9, 0.1)}.items():
+            for bpm in (60.0, 100.0, 170.0):
+                p = build_prompt({"genre": g, "emotion": q, "valence": v, "arousal": a, "bpm": bpm}, t).text
+                if q in ("sad", "calm"):
+                    assert not any(h in p for h in high) and "frantic" not in p, (g, q, bpm, p)
+                else:
+                    assert not any(lo in p for lo in low) and "slow, still" not in p, (g, q, bpm, p)
+    p = build_prompt({"genre": "metal", "emotion": "calm", "valence": 0.9, "arousal": 0.1}, t).text
+    assert "storm of fire" not in p and "still lake" in p and "calm" in p
+
+
+def test_prompt_names_the_voice():
+    t = load_templates()
+    p = build_prompt({"genre": "soul", "vocals": 0.9, "vocals_label": "female vocals"}, t).text
+    assert "woman singing" in p
+    p = build_prompt({"genre": "soul", "vocals": 0.1, "vocals_label": "instrumental"}, t).text
+    assert "no people" in p and "singing" not in p

@@ -7,6 +7,12 @@ runs in the visuals process for each job, with the latest music state.
 Continuous values weight the parts: the emotion's strength (distance of valence/arousal from the
 neutral centre, 0..1) sets how many emotion words are used, and each Wekinator output (0..1) adds
 its ``low`` or ``high`` words only when it is clearly away from the middle.
+
+Parts never contradict each other in energy: a genre scene or tempo entry may declare
+``energy = "high"`` or ``"low"``; when the emotion is on the other side of the arousal axis
+(happy/tense = high, sad/calm = low) the genre's ``calm_subject``/``lively_subject`` is used
+instead (or the default scene when it has none) and contradicting tempo words are left out, so
+"calm, serene" never meets "a storm of fire".
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ class PromptTemplates:
     emotions: dict[str, list[str]]
     voice: dict = field(default_factory=dict)
     params: list[dict] = field(default_factory=list)
+    tempo_energy: list[tuple[float, str, int]] = field(default_factory=list)
 
     def with_template(self, template: str | None = None, negative: str | None = None) -> "PromptTemplates":
         """A copy with a new template and/or negative prompt (checked like a loaded file)."""
@@ -50,7 +57,7 @@ class PromptTemplates:
         return PromptTemplates(
             template if template is not None else self.template,
             negative if negative is not None else self.negative,
-            self.default, self.genres, self.tempo, self.emotions, self.voice, self.params,
+            self.default, self.genres, self.tempo, self.emotions, self.voice, self.params, self.tempo_energy,
         )
 
 
@@ -87,7 +94,9 @@ def load_templates(path: str | Path | None = None) -> PromptTemplates:
     try:
         template = str(data["template"])
         check_template(template)
-        tempo = sorted((float(t["max_bpm"]), str(t["words"])) for t in data.get("tempo", []))
+        tempo_e = sorted((float(t["max_bpm"]), str(t["words"]), _ENERGY.get(str(t.get("energy", "")).lower(), 0))
+                         for t in data.get("tempo", []))
+        tempo = [(m, w) for m, w, _ in tempo_e]
         emotions = {q: [str(w) for w in data.get("emotions", {}).get(q, [])] for q in QUADRANTS}
         genres = {str(k).lower(): dict(v) for k, v in data.get("genres", {}).items()}
         return PromptTemplates(
@@ -99,9 +108,35 @@ def load_templates(path: str | Path | None = None) -> PromptTemplates:
             emotions=emotions,
             voice=dict(data.get("voice", {})),
             params=[dict(p) for p in data.get("params", [])],
+            tempo_energy=tempo_e,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise VisualsError(f"prompt templates {where} are malformed: {exc!r}") from None
+
+
+_ENERGY = {"high": 1, "low": -1}
+
+
+def emotion_energy(state: Mapping[str, Any]) -> int:
+    """+1 for a high-arousal emotion (happy, tense), -1 for low (sad, calm), 0 when unknown."""
+    q = state.get("emotion")
+    if q not in QUADRANTS:
+        return 0
+    return 1 if q in ("happy", "tense") else -1
+
+
+def entry_energy(entry: Mapping[str, Any]) -> int:
+    """Declared energy of a genre scene: +1 high, -1 low, 0 neutral/undeclared."""
+    return _ENERGY.get(str(entry.get("energy", "")).lower(), 0)
+
+
+def tempo_energy(bpm: float, templates: PromptTemplates) -> int:
+    if not bpm or bpm <= 0 or not templates.tempo:
+        return 0
+    for max_bpm, _words, energy in templates.tempo_energy:
+        if bpm <= max_bpm:
+            return energy
+    return templates.tempo_energy[-1][2]
 
 
 def tempo_words(bpm: float, templates: PromptTemplates) -> str:
@@ -166,15 +201,28 @@ def build_prompt(state: Mapping[str, Any], templates: PromptTemplates, *,
     """
     genre = state.get("genre")
     entry = templates.genres.get(str(genre).lower(), templates.default) if genre else templates.default
+    mood = emotion_energy(state)
+    subject = str(entry.get("subject", templates.default.get("subject", "")))
+    if mood and entry_energy(entry) == -mood:
+        alt = entry.get("calm_subject" if mood < 0 else "lively_subject")
+        subject = str(alt) if alt else str(templates.default.get("subject", ""))
+    tempo = tempo_words(float(state.get("bpm") or 0.0), templates)
+    if mood and tempo_energy(float(state.get("bpm") or 0.0), templates) == -mood:
+        tempo = ""
     vocals = state.get("vocals")
     voice = ""
     if vocals is not None:
         thr = float(templates.voice.get("threshold", 0.5))
-        voice = str(templates.voice.get("vocals" if vocals >= thr else "instrumental", ""))
+        if vocals < thr:
+            voice = str(templates.voice.get("instrumental", ""))
+        else:
+            lab = str(state.get("vocals_label") or "")
+            kind = {"female vocals": "female", "male vocals": "male"}.get(lab, "vocals")
+            voice = str(templates.voice.get(kind, templates.voice.get("vocals", "")))
     parts = {
-        "subject": str(entry.get("subject", templates.default.get("subject", ""))),
+        "subject": subject,
         "style": str(entry.get("style", templates.default.get("style", ""))),
-        "tempo": tempo_words(float(state.get("bpm") or 0.0), templates),
+        "tempo": tempo,
         "instruments": _join_instruments(state.get("instruments") or ()),
         "emotion": emotion_words(float(state.get("valence", 0.5)), float(state.get("arousal", 0.5)),
                                  templates, state.get("emotion")) if state.get("emotion") else "",

@@ -11,7 +11,9 @@ Keys of the state (units and ranges):
 * ``valence``, ``arousal`` 0..1 (0.5 = neutral); ``emotion`` quadrant word or None
 * ``bpm`` beats per minute (0 = unknown); ``key`` e.g. ``"A minor"`` or None
 * ``level`` 0..1 loudness; ``centroid`` Hz (0 = unknown)
-* ``instruments`` tuple of str (empty = unknown); ``vocals`` 0..1 or None (unknown)
+* ``instruments`` tuple of str, most probable first (empty = unknown), from the engine's
+  ``instruments/words``; ``vocals`` 0..1 or None (unknown), from ``vocals``; ``vocals_label``
+  ``"female vocals"`` / ``"male vocals"`` / ``"vocals"`` / ``"instrumental"`` or None
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def default_state() -> dict:
     return {
         "genre": None, "genre_conf": 0.0, "valence": 0.5, "arousal": 0.5, "emotion": None,
         "bpm": 0.0, "key": None, "level": 0.0, "centroid": 0.0, "instruments": (), "vocals": None,
+        "vocals_label": None,
     }
 
 
@@ -101,10 +104,13 @@ def state_from_values(values: Mapping[str, Any], into: dict | None = None) -> di
     c = values.get("features/centroid")
     if c is not None:
         st["centroid"] = max(0.0, _num(c, st["centroid"]))
-    ins = values.get("instruments")
-    if ins is not None and not isinstance(ins, str):
-        st["instruments"] = tuple(str(i) for i in ins)
+    ins = values.get("instruments/words")  # words; ``instruments`` itself is the f×10 vector
+    if isinstance(ins, (tuple, list)):
+        st["instruments"] = tuple(str(i) for i in ins if isinstance(i, str))
     v = values.get("vocals")
     if v is not None:
         st["vocals"] = min(1.0, max(0.0, _num(v, 0.0)))
+    vl = values.get("vocals/label")
+    if isinstance(vl, str) and vl:
+        st["vocals_label"] = vl
     return st
