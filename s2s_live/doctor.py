@@ -83,7 +83,11 @@ def check_models(cfg: Config) -> list[tuple[str, str, str]]:
             m = loader(f) if not isinstance(loader, type) else loader.from_folder(f)
             if hasattr(m, "close"):
                 m.close()
-            out.append((OK, f"model:{f.name}", "loads and matches its card (sha256, names, shapes, dtypes)"))
+            lic = getattr(m, "card", {}).get("provenance", {}).get("licence")
+            if lic and not (f / "LICENSE").is_file():  # weights from elsewhere carry their notice
+                raise RuntimeError(f"its card names the licence {lic!r} but the LICENSE file is missing")
+            out.append((OK, f"model:{f.name}", "loads and matches its card (sha256, names, shapes, dtypes)"
+                        + (f"; licence {lic.split(' ')[0]} in LICENSE" if lic else "")))
         except Exception as exc:  # noqa: BLE001
             out.append((FAIL, f"model:{f.name}", str(exc)))
     return out

@@ -225,3 +225,17 @@ def test_live_prompt_uses_instrument_and_vocal_words_from_frame_values(default_r
     prompt = build_prompt(st, load_templates()).text
     assert any(w in prompt for w in st["instruments"])
     assert st["vocals_label"] == default_rows[-1]["vocals/label"]
+
+
+def test_doctor_checks_the_taggers_and_their_licence(tmp_path):
+    import shutil
+
+    from s2s_live.doctor import FAIL, OK, check_models
+
+    for n in ("tagger-msd", "tagger-mtt"):
+        shutil.copytree(MODELS / n, tmp_path / n)
+    res = {name: (verdict, msg) for verdict, name, msg in check_models(Config(models_dir=str(tmp_path)))}
+    assert res["model:tagger-msd"][0] == OK and "ISC" in res["model:tagger-msd"][1]
+    (tmp_path / "tagger-mtt" / "LICENSE").unlink()
+    res = {name: (verdict, msg) for verdict, name, msg in check_models(Config(models_dir=str(tmp_path)))}
+    assert res["model:tagger-mtt"][0] == FAIL and "LICENSE" in res["model:tagger-mtt"][1]
