@@ -1,7 +1,7 @@
 """Offline analysis speed as a multiple of real time, on one core.
 
     python scripts/bench_analysis.py [--seconds 120] [--hop 0.25] [--file PATH] [--models-dir DIR]
-                                     [--librosa-hops 20]
+                                     [--librosa-hops 20] [--tagger-interval S]
 
 Pins itself to one CPU (sched_setaffinity) with numba/BLAS/onnxruntime single-threaded, then
 times on the same audio in the same run:
@@ -65,6 +65,8 @@ def main() -> None:
     ap.add_argument("--file", help="analyse this file instead of synthetic music")
     ap.add_argument("--models-dir", dest="models_dir", help="models folder (default: shipped models)")
     ap.add_argument("--librosa-hops", type=int, default=20, help="frames timed for the librosa baseline")
+    ap.add_argument("--tagger-interval", type=float, default=None,
+                    help="seconds between tagged 3-s patches (default: the config's, 0.5)")
     a = ap.parse_args()
     pin = one_core()
 
@@ -78,6 +80,8 @@ def main() -> None:
     cfg = Config(hop=a.hop, window=a.window)
     if a.models_dir:
         cfg.update(models_dir=a.models_dir)
+    if a.tagger_interval is not None:
+        cfg.update(tagger_interval=a.tagger_interval)
     tmp = Path(tempfile.mkdtemp(prefix="s2s_bench_"))
     if a.file:
         path = Path(a.file)

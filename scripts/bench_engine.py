@@ -46,6 +46,8 @@ def main() -> int:
                     help="run the visuals worker during the engine phase")
     ap.add_argument("--generate-every", type=float, default=1.0,
                     help="with --visuals: request an image every S seconds (default 1: continuously)")
+    ap.add_argument("--no-taggers", action="store_true",
+                    help="baseline: the GTZAN-statistics models (genre-gtzan, emotion-stats), no taggers")
     args = ap.parse_args()
 
     server = None
@@ -61,6 +63,15 @@ def main() -> int:
         rx = OSCRecorder()
         cfg = Config(source="device", device="system", targets=[f"127.0.0.1:{rx.port}"], control_port=0,
                      visuals=args.visuals, hop=args.hop, web_port=0)
+        if args.no_taggers:
+            import shutil
+            import tempfile
+            from pathlib import Path
+
+            mdir = Path(tempfile.mkdtemp(prefix="s2s_models_"))
+            for name in ("genre-gtzan", "emotion-stats", "encoder"):
+                shutil.copytree(Path(cfg.models_dir) / name, mdir / name)
+            cfg.update(models_dir=str(mdir), models={"genre": "genre-gtzan", "emotion": "emotion-stats"})
         if args.visuals != "none":
             import tempfile
 
@@ -77,6 +88,7 @@ def main() -> int:
             time.sleep(0.005)
         time.sleep(args.seconds)
         eng_visuals_stats = eng.visuals.stats() if eng.visuals is not None else None
+        tagger = eng.status().get("tagger")
         eng.stop()
         player.stop()
         frames = rx.of("/s2s/frame")
@@ -89,7 +101,8 @@ def main() -> int:
             snap["visuals"] = eng_visuals_stats
         c = snap["counters"]
         print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; JACK dummy 48000 Hz / 256 frames; "
-              f"{args.seconds:.0f} s per phase; hop {args.hop} s; visuals {args.visuals}")
+              f"{args.seconds:.0f} s per phase; hop {args.hop} s; visuals {args.visuals}; "
+              f"{'no taggers (genre-gtzan, emotion-stats)' if args.no_taggers else 'taggers + heads'}")
         print()
         print("| metric | p50 | p99 | n |")
         print("|---|---|---|---|")
@@ -106,6 +119,12 @@ def main() -> int:
         print()
         if "visuals" in snap:
             print(f"visuals: {snap['visuals']}")
+        if tagger:
+            # the taggers' worker thread: CPU seconds inside onnxruntime over the engine phase
+            share = tagger["busy_s"] / args.seconds
+            print(f"taggers: {tagger['runs']} patches tagged, {tagger['skipped']} skipped (worker busy), "
+                  f"{1000 * tagger['busy_s'] / max(1, tagger['runs']):.1f} ms per patch (both taggers), "
+                  f"CPU share {100 * share:.1f}% of one core")
         print(f"frames {c.get('frames', 0)}, dropped {c.get('dropped', 0)}, OSC sent {c.get('osc_sent', 0)}, "
               f"cold start to first OSC frame {cold:.2f} s")
         rx.close()
