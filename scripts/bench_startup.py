@@ -132,7 +132,8 @@ def main() -> int:
     med = statistics.median(w["first_frame_s"] for w in ws)
     res = {"machine": info, "cold": c, "warmup_s": w_s, "warm": ws, "warm_median_s": med,
            "load_after": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
-    print(f"| {c['first_frame_s']:.1f} s | {w_s:.1f} s | {med:.1f} s (median of {len(ws)}) |")
+    cold = "—" if c["first_frame_s"] != c["first_frame_s"] else f"{c['first_frame_s']:.1f} s"  # skipped: no figure
+    print(f"| {cold} | {w_s:.1f} s | {med:.1f} s (median of {len(ws)}) |")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1))
     return 0
