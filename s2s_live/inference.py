@@ -29,6 +29,7 @@ from .errors import ModelError
 from .frames import SR_RECIPE, SR_VAE
 from .labels import ExpSmoother, Hysteresis, check_smoothing
 from .processor import Output, Processor
+from .tagging import TAGGER_MODELS, TaggerProcessor
 
 def _recipes() -> dict[str, tuple[str, int, list[str]]]:
     """Feature recipes the live descriptors produce: recipe id -> (frame.values key, version, names)."""
@@ -578,8 +579,6 @@ def _keys(value_key) -> tuple:
 
 def _tagger(host: "ModelHost", cfg):
     """The tagger processor when both tagger models are in the models folder, else None."""
-    from .tagging import TAGGER_MODELS, TaggerProcessor
-
     if not all((Path(cfg.models_dir) / n / modelcard.CARD_FILE).is_file() for n in TAGGER_MODELS):
         return None
     msd, mtt = (host._build(n) for n in TAGGER_MODELS)

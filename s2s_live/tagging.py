@@ -103,6 +103,7 @@ class TaggerProcessor(Processor):
         self._wake = threading.Condition(self._lock)
         self._stop = False
         self._thread: threading.Thread | None = None
+        self._error: str | None = None
         self.reset()
 
     # -- settings -------------------------------------------------------------------------
@@ -185,7 +186,7 @@ class TaggerProcessor(Processor):
             except Exception as exc:  # noqa: BLE001 - keep serving; the engine reports the error
                 with self._lock:
                     self._pending = -1
-                    self.error = f"{type(exc).__name__}: {exc}"
+                    self._error = f"{type(exc).__name__}: {exc}"
                 continue
             with self._lock:
                 if gen == self._gen:  # not reset meanwhile
@@ -199,6 +200,9 @@ class TaggerProcessor(Processor):
             self._thread.start()
 
     def process(self, frame) -> dict[str, Any]:
+        if self._error is not None:  # a worker failure: reported once by the pipeline (/s2s/error)
+            err, self._error = self._error, None
+            raise ModelError(f"tagger worker: {err}")
         self.front.process(frame.new16)
         # hops lie on a 22050-Hz sample grid (0.25 s = 5512 samples): allow half a hop of slack
         due = frame.time >= self._due_t - 0.5 * frame.hop22 / SR_RECIPE

@@ -239,3 +239,34 @@ def test_doctor_checks_the_taggers_and_their_licence(tmp_path):
     (tmp_path / "tagger-mtt" / "LICENSE").unlink()
     res = {name: (verdict, msg) for verdict, name, msg in check_models(Config(models_dir=str(tmp_path)))}
     assert res["model:tagger-mtt"][0] == FAIL and "LICENSE" in res["model:tagger-mtt"][1]
+
+
+def test_a_failing_tagger_run_is_reported_once_and_the_stream_goes_on(taggers, monkeypatch):
+    """onnxruntime failing inside the worker (a fault injected: it cannot be caused with a valid
+    model): the next hop raises one ModelError, which the pipeline sends as /s2s/error, and the
+    hops after it run normally."""
+    from s2s_live.errors import ModelError
+    from s2s_live.frames import Frame
+
+    class Broken:
+        def run(self, *a, **k):
+            raise RuntimeError("onnxruntime failed")
+
+    tp = TaggerProcessor(*taggers, interval=0)
+    tp.set_live(True)
+    monkeypatch.setattr(taggers[0], "session", Broken())
+    f = Frame()
+    f.index, f.time, f.n_new16 = 0, 1.0, 4000
+    assert tp.process(f) == {}  # handed to the worker; no result yet
+    assert tp.wait_idle(5.0)
+    f.index, f.time = 1, 1.25
+    with pytest.raises(ModelError, match="tagger worker: RuntimeError: onnxruntime failed"):
+        tp.process(f)
+    monkeypatch.undo()
+    f.index, f.time = 2, 1.5
+    assert tp.process(f) == {}  # runs again (the failed patch gave nothing)
+    assert tp.wait_idle(5.0)
+    f.index, f.time = 3, 1.75
+    out = tp.process(f)
+    assert out["tags/frame"] == 2 and out["tags/msd"].shape == (50,)
+    tp.close()
