@@ -136,7 +136,7 @@ class TaggerProcessor(Processor):
         z = np.zeros(mel.SR // 4, np.float32)
         self.front.process(z)
         self.front.patch(self._work[0])
-        self._run_models(self._work)  # sessions are already warmed by the model host
+        self._run_models(self._work, 0, self._gen)  # sessions are already warmed by the model host
         self.reset()
 
     def close(self) -> None:
@@ -158,19 +158,24 @@ class TaggerProcessor(Processor):
                 return False
             time.sleep(0.001)
 
-    def _run_models(self, x: np.ndarray) -> None:
+    def _run_models(self, x: np.ndarray, index: int, gen: int) -> None:
+        """Both taggers on ``x``; the result and the frame index it belongs to are published
+        together under the lock (unless a reset happened meanwhile: ``gen`` changed)."""
         t0 = time.perf_counter()
         (tm, em), (tt, et) = (m.session.run(["tags", "embedding"], {"logmel": x}) for m in self.models)
         dt = time.perf_counter() - t0
         r = self._res
         with self._lock:
+            self.busy_s += dt
+            self.last_run_s = dt
+            self.runs += 1
+            if gen != self._gen:
+                return
             r[0][:] = tm[0]
             r[1][:] = tt[0]
             r[2][:EMBED] = em[0]
             r[2][EMBED:] = et[0]
-            self.busy_s += dt
-            self.last_run_s = dt
-            self.runs += 1
+            self._res_index = index
 
     def _worker(self) -> None:
         while True:
@@ -182,15 +187,11 @@ class TaggerProcessor(Processor):
                 index, gen = self._pending, self._gen
                 self._work[...] = self._patch
             try:
-                self._run_models(self._work)
+                self._run_models(self._work, index, gen)
             except Exception as exc:  # noqa: BLE001 - keep serving; the engine reports the error
                 with self._lock:
-                    self._pending = -1
                     self._error = f"{type(exc).__name__}: {exc}"
-                continue
             with self._lock:
-                if gen == self._gen:  # not reset meanwhile
-                    self._res_index = index
                 self._pending = -1
 
     def _start_worker(self) -> None:
@@ -218,8 +219,7 @@ class TaggerProcessor(Processor):
                     self._wake.notify()
             else:
                 self.front.patch(self._work[0])
-                self._run_models(self._work)
-                self._res_index = frame.index
+                self._run_models(self._work, frame.index, self._gen)
         with self._lock:
             fresh = self._res_index != self._out_index and self._res_index >= 0
             if fresh:
