@@ -822,7 +822,7 @@ def analyze_paths(paths: Sequence[str | os.PathLike], *, out_dir: str | os.PathL
     """
     cfg = cfg or Config()
     if not isinstance(jobs, int) or not 1 <= jobs <= 256:
-        raise ValueError(f"jobs={jobs!r} is invalid; expected an int in 1..256")
+        raise ConfigError(f"--jobs={jobs!r} is invalid; expected an int in 1..256")
     log = log or (lambda msg: print(msg, file=sys.stderr))
     files = find_audio(paths)
     out = Path(out_dir)

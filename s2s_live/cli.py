@@ -197,7 +197,8 @@ def cmd_demo(args) -> int:
 def cmd_doctor(args) -> int:
     from .doctor import run_checks
 
-    return run_checks(config_from_args(args) if args.config else Config())
+    # doctor has only --config: the run flags that config_from_args reads do not exist here
+    return run_checks(Config.from_toml(args.config) if args.config else Config())
 
 
 def build_parser() -> argparse.ArgumentParser:

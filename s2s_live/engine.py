@@ -25,7 +25,7 @@ import numpy as np
 from . import __version__, kernels
 from .capture import DeviceSource, FileSource, Source, SynthSource
 from .config import Config
-from .errors import S2SError
+from .errors import AudioFileError, S2SError
 from .frames import SR_RECIPE, SR_VAE, Frame
 from .osc_out import OSCBroadcaster, parse_target
 from .pipeline import Pipeline, build_processors
@@ -40,13 +40,23 @@ ERROR_RATE = 10  #: at most this many /s2s/error messages per second (the rest a
 #: to the first frame: a cold start does not wait for them.
 OTHER_PROCESS_KERNELS = ("s2s_live.visuals",)
 
+#: capture rates the pipeline accepts (Hz), as Config.validate and FrameAssembler check them
+SR_MIN, SR_MAX = 8000, 384000
+
 
 def make_source(cfg: Config) -> Source:
     """Build the capture source a config asks for (DeviceError/AudioFileError on failure)."""
     if cfg.source == "file":
         if not cfg.file:
             raise S2SError("source 'file' needs a path (--file PATH)")
-        return FileSource(cfg.file, loop=cfg.loop, blocksize=max(64, cfg.blocksize or 512))
+        src = FileSource(cfg.file, loop=cfg.loop, blocksize=max(64, cfg.blocksize or 512))
+        if not SR_MIN <= src.samplerate <= SR_MAX:
+            # the file's own rate, which the config's samplerate check never sees
+            if hasattr(src, "close"):
+                src.close()
+            raise AudioFileError(f"{cfg.file!r} is sampled at {src.samplerate} Hz; samplerate must be in "
+                                 f"{SR_MIN}..{SR_MAX} Hz (resample the file first)")
+        return src
     if cfg.source == "synth":
         return SynthSource(samplerate=cfg.samplerate or 44100, blocksize=max(64, cfg.blocksize or 512),
                            seed=cfg.seed, section_seconds=cfg.synth_section, styles=cfg.synth_styles)

@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from .errors import AudioFileError, S2SError
+from .errors import AudioFileError, ConfigError, S2SError
 
 SEGMENT_SECONDS = 1.0  #: length of a segment (the analysis frame)
 MIN_DBFS = -60.0  #: segments quieter than this are not mapped
@@ -218,8 +218,7 @@ class Library:
 
     def nearest(self, query: np.ndarray, k: int = 10, *, exclude_file: int | None = None) -> list[Hit]:
         """The ``k`` segments closest to ``query`` (a vector in the distance space, see transform)."""
-        if not isinstance(k, int) or k < 1:
-            raise ValueError(f"k={k!r} is invalid; expected an int >= 1")
+        _check_k(k)
         q = np.asarray(query, dtype=np.float64).reshape(-1)
         d = np.sqrt(np.maximum(0.0, ((self.emb - q) ** 2).sum(axis=1)))
         if exclude_file is not None:
@@ -385,6 +384,11 @@ def write_xspf(path, hits: Sequence[Hit], *, title: str = "s2s-live similar segm
 # ---------------------------------------------------------------------------------------------
 # Queries
 
+def _check_k(k) -> None:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ConfigError(f"-k={k!r} is invalid; expected an int >= 1 (number of segments)")
+
+
 def parse_query(q: str) -> tuple[str, float | None]:
     """``FILE[@SECONDS]`` -> (file, seconds or None). A path that exists as written wins (names
     may contain '@')."""
@@ -396,7 +400,7 @@ def parse_query(q: str) -> tuple[str, float | None]:
     except ValueError:
         return q, None
     if not math.isfinite(sec) or sec < 0:
-        raise ValueError(f"query time {s!r} is invalid; expected seconds >= 0 (FILE@SECONDS)")
+        raise ConfigError(f"query time {s!r} in {q!r} is invalid; expected seconds >= 0 (FILE@SECONDS)")
     return f, sec
 
 
@@ -441,8 +445,9 @@ def query_vector(lib: Library, file: str, seconds: float | None, *, cfg=None) ->
 def similar(query: str, library, *, k: int = 10, other_files: bool = False, cfg=None,
             min_dbfs: float = MIN_DBFS, kind: str = "desc") -> tuple[str, list[Hit]]:
     """Nearest library segments to ``FILE[@SECONDS]``: ``(query label, hits)``."""
-    lib = library if isinstance(library, Library) else Library.load(library, min_dbfs=min_dbfs, kind=kind)
+    _check_k(k)  # the arguments first: a bad -k or @time is said before the library is read
     file, sec = parse_query(query)
+    lib = library if isinstance(library, Library) else Library.load(library, min_dbfs=min_dbfs, kind=kind)
     vec, fi, label = query_vector(lib, file, sec, cfg=cfg)
     return label, lib.nearest(vec, k, exclude_file=fi if other_files else None)
 

@@ -1,0 +1,58 @@
+"""Issue 12 (hardening): bad input gives one-line errors, float32 limits, status JSON, restored
+interpreter settings, thread-safe counters."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+
+def _cli(*argv, timeout=90):
+    return subprocess.run([sys.executable, "-m", "s2s_live", *map(str, argv)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _one_line_error(r, *words):
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    err = r.stderr.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert err.startswith("s2s-live: error:"), err
+    for w in words:
+        assert w in err, (w, err)
+
+
+# -- 1. one-line errors ---------------------------------------------------------------------------
+def test_cli_doctor_config_is_read(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("hop = 3.0\n")
+    _one_line_error(_cli("doctor", "--config", bad), "hop=3.0", "invalid")
+    good = tmp_path / "good.toml"
+    good.write_text("hop = 0.25\n")
+    r = _cli("doctor", "--config", good, timeout=180)
+    assert "Traceback" not in r.stderr and "checks passed" in r.stdout, r.stderr[-2000:]
+
+
+@pytest.mark.parametrize("sr", [4000, 400000])
+def test_cli_run_file_rate_out_of_range(tmp_path, sr):
+    p = tmp_path / f"sr{sr}.wav"
+    sf.write(p, np.full(sr, 0.1, dtype=np.float32), sr)
+    _one_line_error(_cli("run", "--file", p, "--quiet", "--seconds", "1", "--control-port", "0", "--visuals", "none"),
+                    f"{sr} Hz", "samplerate", "8000..384000")
+
+
+def test_cli_analyze_jobs_zero(tmp_path):
+    p = tmp_path / "a.wav"
+    sf.write(p, np.full(22050, 0.1, dtype=np.float32), 22050)
+    _one_line_error(_cli("analyze", "--jobs", "0", p, "--out", tmp_path / "o"), "--jobs=0", "1..256")
+
+
+def test_cli_similar_bad_k_and_time(tmp_path):
+    p = tmp_path / "a.wav"
+    sf.write(p, np.full(22050, 0.1, dtype=np.float32), 22050)
+    lib = tmp_path / "nolib"  # the arguments are checked before the library is read
+    _one_line_error(_cli("similar", "-k", "0", p, "-l", lib), "-k=0", ">= 1")
+    _one_line_error(_cli("similar", f"{p}@-3", "-l", lib), "'-3'", ">= 0")
