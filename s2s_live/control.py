@@ -40,6 +40,8 @@ import threading
 import time
 from typing import Any, Callable
 
+import numpy as np
+
 from .config import target_networks
 from .errors import OSCError, S2SError
 from .osc_out import MAX_TARGETS, decode_packet, encode_message, make_profile
@@ -96,9 +98,18 @@ def check_args(args: list, spec: str, address: str) -> list:
 
 
 def check_range(name: str, v: float, rng: tuple[float, float], unit: str = "") -> float:
-    if not rng[0] <= v <= rng[1]:
-        raise CommandError(f"{name}={v!r} is out of range; expected {rng[0]}..{rng[1]}{unit}")
-    return v
+    """``v`` if it lies in ``rng``; an endpoint if ``v`` is that endpoint at float32 precision.
+
+    OSC floats are float32: ``/s2s/hop f 0.01`` arrives as 0.0099999998 and ``0.99`` as
+    0.99000001, so the comparison is made in float32 and such a value is returned as the exact
+    endpoint (the setters behind it check the documented range in float64).
+    """
+    lo, hi = rng
+    if lo <= v <= hi:
+        return v
+    if isinstance(v, float) and abs(v) < 3e38 and np.float32(lo) <= np.float32(v) <= np.float32(hi):
+        return type(v)(lo if v < lo else hi)
+    raise CommandError(f"{name}={v!r} is out of range; expected {lo}..{hi}{unit}")
 
 
 # -- visuals commands: one validation shared by OSC and the web control page ----------------

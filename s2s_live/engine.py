@@ -358,9 +358,10 @@ class Engine:
             self.pipeline.set_hop(float(hop))
 
     def set_smoothing(self, value: float) -> None:
-        if not 0.0 <= value <= 0.99:
-            raise ValueError(f"smoothing={value!r} is out of range; expected 0..0.99")
-        self.cfg.smoothing = float(value)
+        from .labels import check_smoothing
+
+        value = check_smoothing(value)  # the one check of the range (the processors' own)
+        self.cfg.smoothing = value
         # before the processors exist (cold start) they are built with cfg.smoothing
         for p in (self.pipeline.processors if self.pipeline is not None else ()):
             if hasattr(p, "set_smoothing"):

@@ -56,3 +56,45 @@ def test_cli_similar_bad_k_and_time(tmp_path):
     lib = tmp_path / "nolib"  # the arguments are checked before the library is read
     _one_line_error(_cli("similar", "-k", "0", p, "-l", lib), "-k=0", ">= 1")
     _one_line_error(_cli("similar", f"{p}@-3", "-l", lib), "'-3'", ">= 0")
+
+
+# -- control over real UDP ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def eng():
+    from helpers import OSCRecorder, free_port
+    from s2s_live.config import Config
+    from s2s_live.engine import Engine
+
+    rec = OSCRecorder()
+    e = Engine(Config(source="synth", targets=[f"127.0.0.1:{rec.port}"], control_port=free_port(),
+                      visuals="none", hop=0.25))
+    e.start()
+    assert rec.wait_for("/s2s/frame", 2, timeout=30)
+    yield e
+    e.stop()
+    rec.close()
+
+
+@pytest.fixture
+def client(eng):
+    from test_control import Client
+
+    c = Client(eng.control.port)
+    yield c
+    c.close()
+
+
+# -- 2. float32 endpoints -----------------------------------------------------------------------
+def test_float32_endpoints_accepted(eng, client):
+    try:
+        for addr, v, attr in (("/s2s/hop", 0.01, "hop"), ("/s2s/hop", 1.0, "hop"),
+                              ("/s2s/smoothing", 0.99, "smoothing"), ("/s2s/smoothing", 0.0, "smoothing")):
+            m = client.ask(addr, "f", v, want=None)
+            assert m is not None and m[0] == "/s2s/ack", (addr, v, m)
+            assert getattr(eng.cfg, attr) == v  # the exact endpoint, not 0.0099999998
+        for addr, v in (("/s2s/hop", 0.0099), ("/s2s/smoothing", 0.991), ("/s2s/hop", float("nan"))):
+            m = client.ask(addr, "f", v)
+            assert m is not None and m[0] == "/s2s/error", (addr, v, m)
+    finally:
+        eng.set_hop(0.25)
+        eng.set_smoothing(0.5)
