@@ -112,6 +112,69 @@ def check_range(name: str, v: float, rng: tuple[float, float], unit: str = "") -
     raise CommandError(f"{name}={v!r} is out of range; expected {lo}..{hi}{unit}")
 
 
+#: characters of the /s2s/status JSON (ASCII, so bytes too): the reply fits one datagram
+STATUS_MAX = 7900
+_KEEP_COUNTERS = ("frames", "dropped", "overflows", "osc_sent")
+
+
+def status_json(s: dict, limit: int = STATUS_MAX) -> str:
+    """``s`` as JSON of at most ``limit`` characters, shortened by content, never by cutting the
+    string (which would not parse). The least important fields go first: long strings are
+    trimmed, then visuals, tagger, control counters, timings and cold-start progress are
+    dropped, targets and counters are cut to the first/largest few; ``truncated`` lists what
+    was left out. The last resort is state, hop, uptime and the frame counters alone.
+    """
+    def dump(d: dict) -> str:
+        return json.dumps(d, default=float)
+
+    text = dump(s)
+    if len(text) <= limit:
+        return text
+    s = dict(s)
+    cut: list[str] = []
+
+    def trim_strings() -> None:
+        for k, v in list(s.items()):
+            if isinstance(v, str) and len(v) > 200:
+                s[k] = v[:197] + "..."
+                cut.append(k)
+
+    def drop(key: str) -> Callable[[], None]:
+        def f() -> None:
+            if s.pop(key, None) is not None:
+                cut.append(key)
+        return f
+
+    def few_targets() -> None:
+        t = s.get("targets")
+        if isinstance(t, list) and len(t) > 4:
+            s["targets"] = [str(x)[:80] for x in t[:4]] + [f"... {len(t) - 4} more"]
+            cut.append("targets")
+
+    def few_counters() -> None:
+        c = s.get("counters")
+        if isinstance(c, dict) and len(c) > 20:
+            keep = {k: c[k] for k in _KEEP_COUNTERS if k in c}
+            rest = sorted((k for k in c if k not in keep), key=lambda k: -abs(c[k]) if isinstance(c[k], (int, float)) else 0)
+            keep.update((k[:60], c[k]) for k in rest[:20])
+            s["counters"] = keep
+            cut.append("counters")
+
+    steps = [trim_strings, drop("visuals"), drop("tagger"), drop("control"), drop("timings"),
+             drop("preparing"), few_targets, few_counters]
+    for step in steps:
+        step()
+        s["truncated"] = cut
+        text = dump(s)
+        if len(text) <= limit:
+            return text
+    c = s.get("counters") if isinstance(s.get("counters"), dict) else {}
+    small = {k: s[k] for k in ("uptime_s", "state", "hop") if k in s}
+    small["counters"] = {k: c[k] for k in _KEEP_COUNTERS if k in c}
+    small["truncated"] = ["all but state, hop and frame counters"]
+    return dump(small)
+
+
 # -- visuals commands: one validation shared by OSC and the web control page ----------------
 def check_prompt(args: list, address: str = "visuals/generate") -> str | None:
     """``[s]``: an optional printable prompt of at most :data:`MAX_PROMPT` characters;
@@ -434,7 +497,7 @@ class ControlServer:
         c = s.get("counters", {})
         s["control"] = dict(self.counters)
         self.send_replies(addr, [
-            encode_message(f"{self.prefix}/status", "s", [json.dumps(s, default=float)[:7900]]),
+            encode_message(f"{self.prefix}/status", "s", [status_json(s)]),
             encode_message(f"{self.prefix}/status/frames", "iii",
                            [int(c.get("frames", 0)), int(c.get("dropped", 0)), int(c.get("overflows", 0))]),
         ], f"{self.prefix}/status")

@@ -98,3 +98,26 @@ def test_float32_endpoints_accepted(eng, client):
     finally:
         eng.set_hop(0.25)
         eng.set_smoothing(0.5)
+
+
+# -- 3. /s2s/status always parses ---------------------------------------------------------------
+@pytest.mark.parametrize("n_keys", [0, 60, 400, 3000])
+def test_status_reply_is_always_json(eng, client, n_keys):
+    import json
+
+    keys = [f"errors:/s2s/some/long/address/{'x' * 40}/{i}" for i in range(n_keys)]
+    for k in keys:
+        eng.stats.incr(k)
+    eng.health_message = "device lost: " + "y" * (500 if n_keys else 0)
+    try:
+        m = client.ask("/s2s/status", want="/s2s/status")
+        assert m is not None and m[1] == "s"
+        assert len(m[2][0]) <= 7900
+        s = json.loads(m[2][0])  # a cut string would not parse
+        assert s["counters"]["frames"] >= 1 and "state" in s and "hop" in s
+        if n_keys >= 400:
+            assert "counters" in s["truncated"]
+    finally:
+        for k in keys:
+            eng.stats.counters.pop(k, None)
+        eng.health_message = ""
