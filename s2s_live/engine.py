@@ -44,6 +44,27 @@ OTHER_PROCESS_KERNELS = ("s2s_live.visuals",)
 SR_MIN, SR_MAX = 8000, 384000
 
 
+_switch_lock = threading.Lock()
+_switch_state = {"users": 0, "saved": None}
+
+
+def _switch_interval(delta: int) -> None:
+    """Engines that run share SWITCH_INTERVAL; the value found before the first one started is
+    restored when the last one stops (not before: another engine may still be streaming)."""
+    with _switch_lock:
+        st = _switch_state
+        if delta > 0:
+            if st["users"] == 0:
+                st["saved"] = sys.getswitchinterval()
+            st["users"] += 1
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        elif st["users"] > 0:
+            st["users"] -= 1
+            if st["users"] == 0 and st["saved"] is not None:
+                sys.setswitchinterval(st["saved"])
+                st["saved"] = None
+
+
 def make_source(cfg: Config) -> Source:
     """Build the capture source a config asks for (DeviceError/AudioFileError on failure)."""
     if cfg.source == "file":
@@ -97,6 +118,7 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._running = False
+        self._holds_switch = False  #: counted in _switch_interval's users
         self._err_window = 0.0
         self._err_count = 0
         self.last_values: dict = {}
@@ -132,8 +154,11 @@ class Engine:
         self.state = "starting"
         # The PortAudio callback is Python and needs the GIL; with the default 5 ms switch
         # interval a busy analysis thread can hold it for a whole JACK period (5.3 ms at
-        # 256/48000) and cause an overflow. 0.5 ms bounds that wait.
-        sys.setswitchinterval(SWITCH_INTERVAL)
+        # 256/48000) and cause an overflow. 0.5 ms bounds that wait. stop() restores the value
+        # found here (the host application's).
+        if not self._holds_switch:
+            self._holds_switch = True
+            _switch_interval(+1)
         if self.source is None:
             self.source = make_source(cfg)
         # The control server starts before the (possibly long) warm-up so that /s2s/status can
@@ -212,6 +237,9 @@ class Engine:
         self.osc.close()
         self._running = False
         self.state = "stopped"
+        if self._holds_switch:
+            self._holds_switch = False
+            _switch_interval(-1)
 
     def __enter__(self) -> "Engine":
         return self.start()

@@ -58,6 +58,39 @@ def test_cli_similar_bad_k_and_time(tmp_path):
     _one_line_error(_cli("similar", f"{p}@-3", "-l", lib), "'-3'", ">= 0")
 
 
+# -- 4. the switch interval is the host's again after stop() (before the module's engine starts) --
+def test_stop_restores_switch_interval():
+    from helpers import OSCRecorder
+    from s2s_live.config import Config
+    from s2s_live.engine import SWITCH_INTERVAL, Engine
+
+    before = sys.getswitchinterval()
+    mine = 0.0123
+    assert abs(mine - SWITCH_INTERVAL) > 1e-3
+    sys.setswitchinterval(mine)
+    rec = OSCRecorder()
+    try:
+        def make():
+            return Engine(Config(source="synth", targets=[f"127.0.0.1:{rec.port}"], control_port=0, visuals="none"))
+
+        e, e2 = make(), make()
+        e.start()
+        try:
+            assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+            e2.start()
+            e2.stop()  # the other engine still streams: it keeps the short interval
+            assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+        finally:
+            e.stop()
+            e2.stop()
+        assert sys.getswitchinterval() == pytest.approx(mine)
+        e.stop()  # idempotent: a second stop leaves it alone
+        assert sys.getswitchinterval() == pytest.approx(mine)
+    finally:
+        sys.setswitchinterval(before)
+        rec.close()
+
+
 # -- control over real UDP ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def eng():
@@ -121,3 +154,4 @@ def test_status_reply_is_always_json(eng, client, n_keys):
         for k in keys:
             eng.stats.counters.pop(k, None)
         eng.health_message = ""
+
