@@ -119,6 +119,7 @@ class Engine:
         self._stop = threading.Event()
         self._running = False
         self._holds_switch = False  #: counted in _switch_interval's users
+        self._err_lock = threading.Lock()
         self._err_window = 0.0
         self._err_count = 0
         self.last_values: dict = {}
@@ -365,12 +366,14 @@ class Engine:
     def report_error(self, component: str, reason: str) -> None:
         """Count an error and send ``/s2s/error s s`` (rate-limited to ERROR_RATE per second)."""
         self.stats.incr("errors")
-        now = time.perf_counter()
-        if now - self._err_window >= 1.0:
-            self._err_window = now
-            self._err_count = 0
-        self._err_count += 1
-        if self._err_count <= ERROR_RATE:
+        with self._err_lock:  # analysis, control and visuals threads report errors
+            now = time.perf_counter()
+            if now - self._err_window >= 1.0:
+                self._err_window = now
+                self._err_count = 0
+            self._err_count += 1
+            send = self._err_count <= ERROR_RATE
+        if send:
             self.osc.send_event("error", "ss", [str(component), str(reason)[:500]])
         else:
             self.stats.incr("errors_unsent")

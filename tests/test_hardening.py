@@ -155,3 +155,53 @@ def test_status_reply_is_always_json(eng, client, n_keys):
             eng.stats.counters.pop(k, None)
         eng.health_message = ""
 
+
+
+# -- 5. counters from many threads ----------------------------------------------------------------
+def _hammer(fn, threads=8, n=20000):
+    import threading
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show at once
+    try:
+        go = threading.Barrier(threads)
+
+        def work():
+            go.wait()
+            for _ in range(n):
+                fn()
+
+        ts = [threading.Thread(target=work) for _ in range(threads)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    return threads * n
+
+
+def test_stats_incr_exact_under_threads():
+    from s2s_live.stats import Stats
+
+    st = Stats()
+    total = _hammer(lambda: st.incr("hits"))
+    assert st.counters["hits"] == total
+    assert st.snapshot()["counters"]["hits"] == total
+
+
+def test_error_rate_window_under_threads():
+    import time
+
+    from s2s_live.config import Config
+    from s2s_live.engine import ERROR_RATE, Engine
+
+    e = Engine(Config(source="synth", targets=[], control_port=0, visuals="none"))
+    t0 = time.perf_counter()
+    total = _hammer(lambda: e.report_error("test", "boom"), n=3000)
+    windows = int(time.perf_counter() - t0) + 1
+    c = e.stats.counters
+    assert c["errors"] == total
+    sent = total - c.get("errors_unsent", 0)
+    assert 1 <= sent <= ERROR_RATE * windows, (sent, windows)
+    e.stop()
