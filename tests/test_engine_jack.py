@@ -59,7 +59,14 @@ def test_sine_rms_centroid_frames_and_hop(jack_server, jack_play, osc_rx):
     frames = _values(osc_rx, "/s2s/frame")
     assert len(frames) >= 10
     assert np.allclose(rms, 0.5 / np.sqrt(2), atol=0.003), rms
-    assert np.allclose(cen, 1000.0, atol=30.0), cen
+    # The JACK dummy driver itself wakes late now and then (testing.md: 0-14 xrun flags a minute
+    # even idle on these VMs); a late period is a discontinuity that smears the spectrum of the
+    # hop it lands in. Such frames are allowed only where the capture counted an xrun, at most
+    # two per xrun (the hop's STFT columns and the next hop's first ones).
+    bad = [c for c in cen if abs(c - 1000.0) > 30.0]
+    xruns = eng.stats.counters.get("overflows", 0)
+    assert len(bad) <= 2 * xruns, (bad, xruns)
+    assert abs(float(np.median(cen)) - 1000.0) <= 30.0, cen
     idx = [a[0] for a in frames]
     assert idx == list(range(idx[0], idx[0] + len(idx))), "frame counter has gaps"
     times = np.array([a[1] for a in frames])
