@@ -239,8 +239,7 @@ class OnnxProcessor(Processor):
         self.value_key = None
         self.context = None
         if self.input_kind == "logmel":
-            # a tagger: the TaggerProcessor feeds it the front end's patches (s2s_live.tagging)
-            self.sample_rate, self.length = SR_VAE, int(self.in_shape[1])
+            pass  # a tagger: the TaggerProcessor feeds it the front end's patches (s2s_live.tagging)
         elif self.input_kind == "features":
             self.value_key = inp.get("value")
             if isinstance(self.value_key, list):

@@ -44,7 +44,7 @@ from .errors import ModelError
 
 CARD_FILE = "card.json"
 MODEL_FILE = "model.onnx"
-KINDS = ("genre", "emotion", "encoder", "decoder", "tagger", "instruments", "custom")
+KINDS = ("genre", "emotion", "encoder", "decoder", "tagger", "custom")
 INPUT_KINDS = ("features", "audio", "logmel")
 #: Log-mel recipes the live front end produces: recipe id -> (version, shape without batch).
 LOGMEL_RECIPES = {"musicnn-logmel": (1, [187, 96])}

@@ -228,18 +228,15 @@ class TaggerProcessor(Processor):
                 self._out_index = self._res_index
         if self._out_index < 0:
             return {}
-        m = self._merged
-        m[:] = 0.0
-        np.maximum.at(m, self._i_msd, self._out[0])
-        np.maximum.at(m, self._i_mtt, self._out[1])
-        top = np.argsort(-m, kind="stable")[:N_TOP]
-        tags: list = []
-        for i in top:
-            tags += [self.words[i], float(m[i])]
-        return {
-            "tags/msd": self._out[0].copy(), "tags/mtt": self._out[1].copy(),
-            "tags/embedding": self._out[2].copy(), "tags/frame": int(self._out_index), "tags": tuple(tags),
-        }
+        if fresh:  # the top words change only with a new result, not every hop
+            m = self._merged
+            m[:] = 0.0
+            np.maximum.at(m, self._i_msd, self._out[0])
+            np.maximum.at(m, self._i_mtt, self._out[1])
+            self._top = tuple(x for i in np.argsort(-m, kind="stable")[:N_TOP] for x in (self.words[i], float(m[i])))
+        # the processor's own buffers, changed only by a later hop (Frame: copy what you keep)
+        return {"tags/msd": self._out[0], "tags/mtt": self._out[1], "tags/embedding": self._out[2],
+                "tags/frame": int(self._out_index), "tags": self._top}
 
     def batch(self, patches: np.ndarray, *, max_batch: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Offline: tags and embeddings of many patches (n, 187, 96) at once: (msd, mtt, embedding)."""

@@ -92,29 +92,8 @@ def test_stop_restores_switch_interval():
 
 
 # -- control over real UDP ------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def eng():
-    from helpers import OSCRecorder, free_port
-    from s2s_live.config import Config
-    from s2s_live.engine import Engine
-
-    rec = OSCRecorder()
-    e = Engine(Config(source="synth", targets=[f"127.0.0.1:{rec.port}"], control_port=free_port(),
-                      visuals="none", hop=0.25))
-    e.start()
-    assert rec.wait_for("/s2s/frame", 2, timeout=30)
-    yield e
-    e.stop()
-    rec.close()
-
-
-@pytest.fixture
-def client(eng):
-    from test_control import Client
-
-    c = Client(eng.control.port)
-    yield c
-    c.close()
+# the engine with a control port and the UDP client of test_control.py (one definition of each)
+from test_control import client, eng  # noqa: E402,F401
 
 
 # -- 2. float32 endpoints -----------------------------------------------------------------------

@@ -132,14 +132,18 @@ HARNESS = """#N canvas 0 50 400 300 12;
 """
 
 
-def test_pd_patch_receives_from_the_engine(tmp_path):
-    require(have("pd"), "Pure Data is not installed (apt-get install puredata-core)")
-    rx, ctl = free_port(), free_port()
-    # the shipped patch, with only its two port numbers changed to free ones
+def _pd_patch(folder, rx: int, ctl: int) -> None:
+    """The shipped patch in ``folder``, with only its two port numbers changed to free ones."""
     src = (PATCHES / "s2s.pd").read_text()
     src = src.replace("netreceive -u -b 9000", f"netreceive -u -b {rx}").replace("connect localhost 9001",
                                                                                   f"connect localhost {ctl}")
-    (tmp_path / "s2s.pd").write_text(src)
+    (folder / "s2s.pd").write_text(src)
+
+
+def test_pd_patch_receives_from_the_engine(tmp_path):
+    require(have("pd"), "Pure Data is not installed (apt-get install puredata-core)")
+    rx, ctl = free_port(), free_port()
+    _pd_patch(tmp_path, rx, ctl)
     (tmp_path / "harness.pd").write_text(HARNESS)
     e = _engine([f"127.0.0.1:{rx}"], control_port=ctl)
     try:
@@ -202,10 +206,7 @@ def test_pd_patch_follows_the_genre_label_list(tmp_path):
     it read from the meta block, which it asked for itself at load (Pd starts after the engine)."""
     require(have("pd"), "Pure Data is not installed (apt-get install puredata-core)")
     rx, ctl = free_port(), free_port()
-    src = (PATCHES / "s2s.pd").read_text()
-    src = src.replace("netreceive -u -b 9000", f"netreceive -u -b {rx}").replace("connect localhost 9001",
-                                                                                  f"connect localhost {ctl}")
-    (tmp_path / "s2s.pd").write_text(src)
+    _pd_patch(tmp_path, rx, ctl)
     (tmp_path / "harness.pd").write_text(LABEL_HARNESS)
     e = _engine([f"127.0.0.1:{rx}"], control_port=ctl, **_label_models(tmp_path))
     p = None

@@ -262,7 +262,7 @@ def _module(fitted: Fitted, kind: str):
     sd = torch.tensor(fitted.sc.scale_, dtype=torch.float32)
     W = np.zeros((fitted.n, N_IN))
     b = np.full(fitted.n, -30.0)  # a class absent from the training data never wins
-    W[fitted.cols] = fitted.lr.coef_ if fitted.lr.coef_.shape[0] == len(fitted.cols) else fitted.lr.coef_
+    W[fitted.cols] = fitted.lr.coef_
     b[fitted.cols] = fitted.lr.intercept_
     W, b = torch.tensor(W, dtype=torch.float32), torch.tensor(b, dtype=torch.float32)
 

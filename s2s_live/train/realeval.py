@@ -65,8 +65,9 @@ def pairs(clips: list[dict], fold: np.ndarray, *, per_fold: int, seed: int) -> l
     return out
 
 
-def _models_dir(src: Path, tmp: Path, **heads_fitted) -> Path:
-    """A models folder with the shipped taggers and encoder-free old models plus given heads."""
+def _models_dir(src: Path, tmp: Path) -> Path:
+    """A models folder with the shipped taggers and the old models (no encoder: not needed here);
+    the fold heads are exported into it as ``genre`` and ``emotion``."""
     d = tmp / "models"
     d.mkdir(parents=True, exist_ok=True)
     for name in ("tagger-msd", "tagger-mtt", "genre-gtzan", "emotion-stats"):
@@ -93,6 +94,7 @@ def old_genre_six(root, clips, models_dir, cache_dir=None, log=print) -> dict:
     from ..config import Config
     from ..pipeline import analyze_array, build_processors
 
+    labels = json.loads((Path(models_dir) / "genre-gtzan" / "card.json").read_text())["outputs"][0]["labels"]
     t, p = [], []
     with tempfile.TemporaryDirectory() as tmp:  # a models folder with only the old genre model
         shutil.copytree(Path(models_dir) / "genre-gtzan", Path(tmp) / "genre-gtzan")
@@ -104,7 +106,6 @@ def old_genre_six(root, clips, models_dir, cache_dir=None, log=print) -> dict:
             continue
         rows = analyze_array(fourq.load_clip(root, c["clip"], sr=22050, cache_dir=cache_dir), 22050, procs, hop=0.25)
         probs = np.mean([r["genre/probs"] for r in rows if "genre/probs" in r], axis=0)
-        labels = json.loads((Path(models_dir) / "genre-gtzan" / "card.json").read_text())["outputs"][0]["labels"]
         t.append(s)
         p.append(heads.six_of(probs, labels))
     t, p = np.array(t), np.array(p)
