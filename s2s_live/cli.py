@@ -1,4 +1,4 @@
-"""Command line: ``s2s-live devices | run | demo | doctor | warmup | analyze | similar | train | vae``.
+"""Command line: ``s2s-live devices | run | demo | doctor | warmup | analyze | similar | train | vae | dataset``.
 
 Errors users will hit (unknown device, unsupported rate, not an audio file, port in use, bad
 config) print one line and exit with status 2; Ctrl-C stops everything within a second.
@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="self-test: audio, models, OSC loopback, visuals")
     p.add_argument("--config", help="TOML config file")
     p.set_defaults(func=cmd_doctor)
-    for modname in ("s2s_live.warmup", "s2s_live.analysis", "s2s_live.train.commands"):
+    for modname in ("s2s_live.warmup", "s2s_live.analysis", "s2s_live.train.commands", "s2s_live.dataset.commands"):
         try:
             mod = __import__(modname, fromlist=["register"])
         except ImportError as exc:

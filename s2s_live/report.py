@@ -19,6 +19,9 @@ import numpy as np
 from .frames import SR_RECIPE
 
 DPI = 100
+#: The reports' CSS (this page and the dataset report, :mod:`s2s_live.dataset.show`).
+STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
+         "td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%;margin:4px 0}.err{color:#b00}")
 
 
 def _plt():
@@ -242,9 +245,7 @@ def write_html(out: Path, results) -> Path:
     out = Path(out)
     e = html.escape
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>s2s-live analysis</title>",
-             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
-             "td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%;margin:4px 0}"
-             ".err{color:#b00}</style></head><body>", "<h1>s2s-live offline analysis</h1>"]
+             f"<style>{STYLE}</style></head><body>", "<h1>s2s-live offline analysis</h1>"]
     cols = [c for c in SUMMARY_COLUMNS if c not in ("file", "message")]
     parts.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr>")
     for r in results:

@@ -1,4 +1,4 @@
-"""``s2s-live train genre|emotion|heads|vae`` and ``s2s-live vae interpolate`` (argparse subcommands).
+"""``s2s-live train genre|emotion|heads|vae`` and ``s2s-live vae interpolate|reconstruct`` (argparse subcommands).
 
 The CLI calls :func:`register` with its subparsers; each command sets ``func`` to a handler taking
 the parsed namespace and returning an exit code. ``scripts/train_*.py`` call :func:`main`.
@@ -62,7 +62,7 @@ def _cmd_vae(a) -> int:
         p.epochs = a.epochs
     if a.time_budget:
         p.time_budget_s = a.time_budget
-    card = vae.train(a.data, a.out, seed=a.seed, params=p, progress=not a.quiet, cache_dir=a.cache)
+    card = vae.train(a.data, a.out, seed=a.seed, params=p, progress=not a.quiet, cache_dir=a.cache, init=a.init)
     m = card["metrics"]
     print("VAE: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in m.items()
                               if k != "loss_curve") + f"; wrote {a.out}/encoder and {a.out}/decoder")
@@ -72,10 +72,24 @@ def _cmd_vae(a) -> int:
 def _cmd_interpolate(a) -> int:
     from .interpolate import interpolate_files
 
+    if a.data:  # two dataset items by name
+        from ..dataset.store import find
+
+        a.a, a.b = (str(find(a.data, n).path) for n in (a.a, a.b))
     paths = interpolate_files(a.a, a.b, steps=a.steps, out_dir=a.out, sr=a.sr,
                               models_dir=a.models_dir, encoder=a.encoder, decoder=a.decoder)
     for p in paths:
         print(p)
+    return 0
+
+
+def _cmd_reconstruct(a) -> int:
+    from ..dataset.reconstruct import reconstruct
+
+    rows = reconstruct(a.dir, a.out, models_dir=a.models_dir, encoder=a.encoder, decoder=a.decoder, limit=a.limit)
+    med = {k: sorted(r[k] for r in rows)[len(rows) // 2] for k in ("snr_db", "mrstft_db") if k in rows[0]}
+    print(f"{len(rows)} original/reconstruction pairs in {a.out} (NAME.orig.wav, NAME.recon.wav); median "
+          + ", ".join(f"{k} {v:.2f}" for k, v in med.items()) + f"; per clip in {a.out}/reconstruct.csv")
     return 0
 
 
@@ -115,18 +129,23 @@ def register(subparsers) -> None:
     h.set_defaults(func=_cmd_heads)
 
     v = ts.add_parser("vae", help="timbre VAE (encoder + decoder) on 1-s 16 kHz frames")
-    common(v, "the 4q_train folder (music frames); synthetic sounds are added")
+    common(v, "the 4q_train folder (music frames; synthetic sounds are added), or a dataset folder "
+              "(`s2s-live dataset`: its clips alone)")
     v.add_argument("--preset", default="compact", choices=["compact", "asciml", "tiny"])
     v.add_argument("--epochs", type=int, default=0)
     v.add_argument("--time-budget", type=float, default=0.0, help="stop after this many seconds of training")
     v.add_argument("--cache", default=None)
+    v.add_argument("--init", default=None, metavar="ENCODER_DIR",
+                   help="fine-tune this trained encoder (e.g. models/encoder; its 'decoder' beside it) "
+                        "instead of starting from random weights; its architecture replaces --preset's")
     v.set_defaults(func=_cmd_vae)
 
     vp = subparsers.add_parser("vae", help="VAE generation tools")
     vs = vp.add_subparsers(dest="vae_cmd", required=True)
     it = vs.add_parser("interpolate", help="decode points between the latents of two sounds")
-    it.add_argument("a", help="first sound (any soundfile format)")
-    it.add_argument("b", help="second sound")
+    it.add_argument("a", help="first sound (any soundfile format), or a clip name with --data")
+    it.add_argument("b", help="second sound, or a clip name with --data")
+    it.add_argument("--data", default=None, metavar="DATASET_DIR", help="take A and B as clip names in this dataset")
     it.add_argument("--steps", type=int, default=8, help="number of sounds written, including both ends (2..256)")
     it.add_argument("--out", required=True, help="folder for step_00.wav ...")
     it.add_argument("--sr", type=int, default=16000, help="sample rate of the written files (8000..192000 Hz)")
@@ -134,6 +153,14 @@ def register(subparsers) -> None:
     it.add_argument("--encoder", default="encoder", help="encoder model name under --models-dir")
     it.add_argument("--decoder", default="decoder", help="decoder model name under --models-dir")
     it.set_defaults(func=_cmd_interpolate)
+    rc = vs.add_parser("reconstruct", help="original/reconstruction WAV pairs of a dataset's clips, to listen to")
+    rc.add_argument("dir", help="dataset folder (`s2s-live dataset`)")
+    rc.add_argument("--out", required=True, help="folder for NAME.orig.wav / NAME.recon.wav and reconstruct.csv")
+    rc.add_argument("--limit", type=int, default=0, help="only the first N clips (0 = all)")
+    rc.add_argument("--models-dir", default=_default_models_dir())
+    rc.add_argument("--encoder", default="encoder", help="encoder model name under --models-dir")
+    rc.add_argument("--decoder", default="decoder", help="decoder model name under --models-dir")
+    rc.set_defaults(func=_cmd_reconstruct)
 
 
 def main(argv=None, prog: str = "s2s-live", record: str | None = None) -> int:

@@ -25,6 +25,19 @@ def _load_16k(path) -> np.ndarray:
     return out
 
 
+def load_vae(models_dir, *, encoder: str = "encoder", decoder: str = "decoder"):
+    """The encoder and decoder (:class:`~s2s_live.inference.OnnxProcessor`, no smoothing) named
+    under ``models_dir``; ModelError when either is missing or of the wrong kind."""
+    from .. import modelcard
+    from ..inference import OnnxProcessor
+
+    enc = OnnxProcessor(modelcard.resolve(models_dir, encoder), smoothing=0.0)
+    dec = OnnxProcessor(modelcard.resolve(models_dir, decoder), smoothing=0.0)
+    if enc.card["kind"] != "encoder" or dec.card["kind"] != "decoder":
+        raise ModelError(f"expected an encoder and a decoder, got kinds {enc.card['kind']!r}, {dec.card['kind']!r}")
+    return enc, dec
+
+
 def interpolate_files(a, b, *, steps: int = 8, out_dir, sr: int = 16000, models_dir, encoder: str = "encoder",
                       decoder: str = "decoder") -> list[Path]:
     """Encode the first second of ``a`` and ``b``, decode ``steps`` evenly spaced latents between
@@ -33,17 +46,11 @@ def interpolate_files(a, b, *, steps: int = 8, out_dir, sr: int = 16000, models_
     import soundfile as sf
     import soxr
 
-    from .. import modelcard
-    from ..inference import OnnxProcessor
-
     if not isinstance(steps, int) or not 2 <= steps <= 256:
         raise ValueError(f"steps={steps!r} is invalid; expected an int in 2..256")
     if not isinstance(sr, int) or not 8000 <= sr <= 192000:
         raise ValueError(f"sr={sr!r} is invalid; expected Hz in 8000..192000")
-    enc = OnnxProcessor(modelcard.resolve(models_dir, encoder), smoothing=0.0)
-    dec = OnnxProcessor(modelcard.resolve(models_dir, decoder), smoothing=0.0)
-    if enc.card["kind"] != "encoder" or dec.card["kind"] != "decoder":
-        raise ModelError(f"expected an encoder and a decoder, got kinds {enc.card['kind']!r}, {dec.card['kind']!r}")
+    enc, dec = load_vae(models_dir, encoder=encoder, decoder=decoder)
     za, zb = (enc.session.run(["mean"], {enc.in_name: _load_16k(p)[None, :]})[0] for p in (a, b))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -74,25 +74,35 @@ def subtractive(*, sr: int, duration: float, f0: float, cutoff: float, q: float,
 
 
 def random_sound(*, rng: np.random.Generator, sr: int = 16000, duration: float = 1.0,
-                 kind: str | None = None) -> tuple[np.ndarray, str]:
-    """One random synthetic sound (float32, peak <= 0.9) and its kind."""
+                 kind: str | None = None, info: dict | None = None) -> tuple[np.ndarray, str]:
+    """One random synthetic sound (float32, peak <= 0.9) and its kind.
+
+    ``info``, when given, is filled with the drawn parameters (``f0`` in Hz, the kind's own
+    parameters, the ADSR times in s and sustain level, ``gain``): the dataset's sidecars keep them.
+    """
     kind = kind or KINDS[int(rng.integers(len(KINDS)))]
     f0 = float(55.0 * 2 ** rng.uniform(0, 5))  # 55..1760 Hz
     if kind == "am":
-        y = am(sr=sr, duration=duration, f0=f0, fm_rate=float(rng.uniform(0.5, 30)), depth=float(rng.uniform(0.2, 1)))
+        kw = dict(fm_rate=float(rng.uniform(0.5, 30)), depth=float(rng.uniform(0.2, 1)))
+        y = am(sr=sr, duration=duration, f0=f0, **kw)
     elif kind == "fm":
-        y = fm(sr=sr, duration=duration, f0=f0, ratio=float(rng.choice([0.5, 1, 1.5, 2, 3, 3.5])),
-               index=float(rng.uniform(0.1, 8)))
+        kw = dict(ratio=float(rng.choice([0.5, 1, 1.5, 2, 3, 3.5])), index=float(rng.uniform(0.1, 8)))
+        y = fm(sr=sr, duration=duration, f0=f0, **kw)
     elif kind == "additive":
-        y = additive(sr=sr, duration=duration, f0=f0, n_partials=int(rng.integers(1, 30)), tilt=float(rng.uniform(0.3, 2.5)))
+        kw = dict(n_partials=int(rng.integers(1, 30)), tilt=float(rng.uniform(0.3, 2.5)))
+        y = additive(sr=sr, duration=duration, f0=f0, **kw)
     elif kind == "subtractive":
-        y = subtractive(sr=sr, duration=duration, f0=f0, cutoff=float(rng.uniform(200, 7000)), q=float(rng.uniform(0, 1)),
-                        wave=str(rng.choice(["saw", "square", "noise"])), rng=rng)
+        kw = dict(cutoff=float(rng.uniform(200, 7000)), q=float(rng.uniform(0, 1)),
+                  wave=str(rng.choice(["saw", "square", "noise"])))
+        y = subtractive(sr=sr, duration=duration, f0=f0, rng=rng, **kw)
     else:
         raise ValueError(f"kind={kind!r}; expected one of {KINDS}")
-    env = adsr(n=y.shape[0], sr=sr, attack=float(rng.uniform(0.001, 0.2)), decay=float(rng.uniform(0.01, 0.3)),
-               sustain=float(rng.uniform(0.2, 1.0)), release=float(rng.uniform(0.01, 0.4)))
+    env_kw = dict(attack=float(rng.uniform(0.001, 0.2)), decay=float(rng.uniform(0.01, 0.3)),
+                  sustain=float(rng.uniform(0.2, 1.0)), release=float(rng.uniform(0.01, 0.4)))
+    env = adsr(n=y.shape[0], sr=sr, **env_kw)
     gain = float(rng.uniform(0.1, 0.9))
+    if info is not None:
+        info.update(kind=kind, f0=f0, **kw, **env_kw, gain=gain)
     return (y * env * gain).astype(np.float32), kind
 
 

@@ -17,7 +17,7 @@ projection of the mean fitted on training latents, scaled by 1st/99th percentile
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +60,14 @@ class VAEParams:
     def as_dict(self) -> dict:
         d = asdict(self)
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+
+    def with_architecture_of(self, card: dict) -> "VAEParams":
+        """These training settings with the layer shapes (channels, kernels, stride, hidden,
+        latent) of a trained encoder's card, so that its weights fit (fine-tuning)."""
+        hp = (card.get("training") or {}).get("hyperparameters") or {}
+        arch = {k: (tuple(hp[k]) if isinstance(hp[k], list) else hp[k])
+                for k in ("channels", "kernels", "stride", "hidden", "latent") if k in hp}
+        return replace(self, **arch)
 
 
 def _lengths(p: VAEParams) -> list[int]:
@@ -185,6 +193,84 @@ def _music_frames(root, clips, idx, rng, per_clip, cache_dir):
     return np.stack(out) if out else np.zeros((0, SR), np.float32)
 
 
+def init_folders(init) -> tuple[Path, Path]:
+    """(encoder folder, decoder folder) of ``init``: an encoder's folder (its decoder is the
+    sibling ``decoder``) or a models folder holding ``encoder`` and ``decoder``."""
+    from ..errors import ModelError
+    from ..modelcard import MODEL_FILE
+
+    d = Path(init)
+    enc = d if (d / MODEL_FILE).is_file() else d / "encoder"
+    dec = enc.parent / "decoder"
+    for f in (enc, dec):
+        if not (f / MODEL_FILE).is_file():
+            raise ModelError(f"--init {str(init)!r}: no model at {str(f)!r} (expected an encoder folder "
+                             "with a 'decoder' folder beside it)")
+    return enc, dec
+
+
+def load_init(enc, dec, init) -> dict:
+    """Copy a trained VAE's weights (the initializers of its exported encoder and decoder, which
+    keep torch's parameter names) into ``enc``/``dec``; the encoder's log-variance layer, not
+    exported, keeps its fresh initialisation. Returns the encoder's card."""
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    from ..errors import ModelError
+    from ..modelcard import MODEL_FILE, load_card
+
+    enc_dir, dec_dir = init_folders(init)
+    for module, folder, prefix in ((enc, enc_dir, "enc."), (dec, dec_dir, "")):
+        w = {i.name[len(prefix):]: numpy_helper.to_array(i) for i in onnx.load(str(folder / MODEL_FILE)).graph.initializer
+             if i.name.startswith(prefix)}
+        state = module.state_dict()
+        for k, v in state.items():
+            if k.startswith("logvar."):
+                continue
+            if k not in w or tuple(w[k].shape) != tuple(v.shape):
+                got = "missing" if k not in w else f"shape {list(w[k].shape)}"
+                raise ModelError(f"--init {str(folder)!r}: weight {k!r} {got}, expected shape {list(v.shape)}; "
+                                 "is it a VAE exported by `s2s-live train vae`?")
+            state[k] = torch.from_numpy(w[k].copy())
+        module.load_state_dict(state)
+    return load_card(enc_dir)
+
+
+def _dataset_split(folder, rng, fraction: float):
+    """Training and held-out clips of a dataset folder: whole source files are held out for
+    added clips (the clips of one file are alike); recorded and synthetic clips one by one."""
+    from collections import Counter
+
+    from ..dataset.store import clips as dataset_clips
+    from ..errors import ConfigError
+
+    items = dataset_clips(folder)
+    if len(items) < 4:
+        raise ConfigError(f"dataset {str(folder)!r} has {len(items)} clips; training needs at least 4")
+    src = [str(c.meta.get("source", "")) for c in items]
+    keys = [c.name if s.startswith(("synth:", "live:")) or not s else s for c, s in zip(items, src)]
+    groups = sorted(set(keys))
+    if len(groups) < 2:
+        keys, groups = [c.name for c in items], sorted(c.name for c in items)
+    want = max(1, int(round(fraction * len(items))))
+    held, n = set(), 0
+    for g in rng.permutation(len(groups)):
+        if n >= want:
+            break
+        held.add(groups[g])
+        n += keys.count(groups[g])
+    X = np.stack([c.audio() for c in items])
+    te = np.array([k in held for k in keys])
+    if te.all():  # a group bigger than the rest: hold out clips instead
+        te = np.zeros(len(items), bool)
+        te[rng.choice(len(items), want, replace=False)] = True
+    labels = Counter(c.label for c in items)
+    desc = f"s2s-live dataset {str(folder)}: {len(items)} clips (" + ", ".join(f"{k} {v}" for k, v in sorted(labels.items())) + ")"
+    split = f"{int(te.sum())} of {len(items)} clips held out for metrics (whole source files for added clips)"
+    return X[~te], X[te], desc, split
+
+
 def encode_means(enc, X: np.ndarray, batch: int = 256) -> np.ndarray:
     import torch
 
@@ -196,23 +282,35 @@ def encode_means(enc, X: np.ndarray, batch: int = 256) -> np.ndarray:
 
 
 def train(data: str | Path | None, out_dir: str | Path, *, seed: int = 0, params: VAEParams | None = None,
-          progress: bool = True, cache_dir=None, heldout_fraction: float = 0.2, max_clips: int | None = None) -> dict:
+          progress: bool = True, cache_dir=None, heldout_fraction: float = 0.2, max_clips: int | None = None,
+          init=None) -> dict:
     """Train the VAE on 1-s frames of the 4Q clips (``data`` = 4q_train folder, or None for
-    synthetic sounds only) plus synthetic sounds; export ``out_dir/encoder`` and
-    ``out_dir/decoder``; returns the encoder card (metrics on held-out artists' clips)."""
+    synthetic sounds only) plus synthetic sounds, or on the clips of a dataset folder alone
+    (``data`` holds ``dataset.json``, see :mod:`s2s_live.dataset`); export ``out_dir/encoder``
+    and ``out_dir/decoder``; returns the encoder card (metrics on held-out artists' clips, or
+    held-out dataset clips). ``init`` (an encoder folder with its ``decoder`` beside it)
+    fine-tunes that model: its architecture replaces the one in ``params``."""
     import time
 
     import torch
     from tqdm import tqdm
 
+    from ..dataset.store import is_dataset
     from . import sounds
     from .fourq import read_index
 
     p = params or VAEParams()
+    init_card = None
+    if init is not None:
+        from ..modelcard import load_card
+
+        init_card = load_card(init_folders(init)[0])
+        p = p.with_architecture_of(init_card)
+    ds_mode = is_dataset(data)
     torch.manual_seed(seed)
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     rng = np.random.default_rng(seed)
-    clips = read_index(data) if data is not None else []
+    clips = read_index(data) if data is not None and not ds_mode else []
     if max_clips:
         clips = clips[:max_clips] if len(clips) <= max_clips else [clips[i] for i in
                                                                  sorted(rng.choice(len(clips), max_clips, replace=False))]
@@ -220,10 +318,15 @@ def train(data: str | Path | None, out_dir: str | Path, *, seed: int = 0, params
     held = set(rng.choice(artists, size=int(round(heldout_fraction * len(artists))), replace=False)) if artists else set()
     tr_idx = [i for i, c in enumerate(clips) if c.artist not in held]
     te_idx = [i for i, c in enumerate(clips) if c.artist in held]
-    synth, kinds = sounds.dataset(n=p.n_synth, sr=SR, seed=seed)
-    n_syn_te = max(1, p.n_synth // 10)
-    syn_tr, syn_te = synth[n_syn_te:], synth[:n_syn_te]
+    if ds_mode:  # the user's clips only ("syn_*" then holds them)
+        syn_tr, syn_te, ds_desc, ds_split = _dataset_split(data, rng, heldout_fraction)
+    else:
+        synth, kinds = sounds.dataset(n=p.n_synth, sr=SR, seed=seed)
+        n_syn_te = max(1, p.n_synth // 10)
+        syn_tr, syn_te = synth[n_syn_te:], synth[:n_syn_te]
     enc, dec = build(p)
+    if init is not None:
+        load_init(enc, dec, init)
     opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=p.lr)
     step, t0 = 0, time.perf_counter()
     log = []
@@ -267,7 +370,7 @@ def train(data: str | Path | None, out_dir: str | Path, *, seed: int = 0, params
         te_frames.append(f)
         te_lab += [clips[i].quadrant] * len(f)
         te_clip += [i] * len(f)
-    sets = {"synthetic": syn_te}
+    sets = {"dataset" if ds_mode else "synthetic": syn_te}
     if te_frames:
         sets["music"] = np.concatenate(te_frames)
     with torch.no_grad():
@@ -313,12 +416,18 @@ def train(data: str | Path | None, out_dir: str | Path, *, seed: int = 0, params
     out_dir = Path(out_dir)
     enc_net = _EncoderExport.wrap(enc, mu, W, lo, hi)
     hp = p.as_dict()
-    prov = ("4Q audio emotion dataset (Panda, Malheiro & Paiva 2018), 1-s 16 kHz frames of 30-s previews"
-            if clips else "none") + f"; {p.n_synth} synthetic sounds (AM/FM/additive/subtractive + ADSR)"
-    split = (f"artist-disjoint: {len(held)} of {len(artists)} artists ({len(te_idx)} clips) held out for metrics"
-             if clips else f"{n_syn_te} synthetic sounds held out")
+    if ds_mode:
+        prov, split = ds_desc, ds_split
+    else:
+        prov = ("4Q audio emotion dataset (Panda, Malheiro & Paiva 2018), 1-s 16 kHz frames of 30-s previews"
+                if clips else "none") + f"; {p.n_synth} synthetic sounds (AM/FM/additive/subtractive + ADSR)"
+        split = (f"artist-disjoint: {len(held)} of {len(artists)} artists ({len(te_idx)} clips) held out for metrics"
+                 if clips else f"{n_syn_te} synthetic sounds held out")
     training = {"data": str(data) if data is not None else "synthetic", "data_provenance": prov, "split": split,
                 "hyperparameters": hp, "seed": seed, "command": export.command_line()}
+    if init_card is not None:
+        training["init"] = {"model": str(init_folders(init)[0]), "sha256": init_card.get("sha256"),
+                            "data_provenance": (init_card.get("training") or {}).get("data_provenance")}
     ed = out_dir / "encoder"
     export.export_onnx(enc_net, torch.zeros(1, LENGTH), ed, input_name="audio", output_names=["mean", "xy"])
 
