@@ -35,6 +35,16 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="non-loopback address or CIDR network that /s2s/targets/add may name at run time, "
                         "repeatable (default: loopback only; broadcast/multicast only when named)")
     p.add_argument("--wek-port", type=int, help="listen for Wekinator's /wek/outputs on this port (12000; 0 = off)")
+    p.add_argument("--mapper", action="store_true",
+                   help="run the Wekinator-compatible mapper (docs/mapping.md): record, train, run over OSC")
+    p.add_argument("--mapper-port", type=int, help="port of the mapper's /wekinator/control/* (default 6448; 0 = off)")
+    p.add_argument("--map-input", action="append", metavar="OUTPUT",
+                   help="an output the mapper reads (e.g. level, features/centroid, tags/msd), repeatable, in order")
+    p.add_argument("--map-output", action="append", metavar="NAME[:ALGO[:CLASSES]]",
+                   help="a mapper output, repeatable (e.g. x:knn, mood:logistic:3; default one 'out1:mlp')")
+    p.add_argument("--map-target", action="append", metavar="HOST:PORT",
+                   help="receiver of /wek/outputs, repeatable (default 127.0.0.1:12000)")
+    p.add_argument("--map-load", metavar="NAME", help="load (and run) a saved mapping at start")
     p.add_argument("--midi-out", metavar="PORT", help="send genre/emotion/level as MIDI CC (port name; else virtual)")
     p.add_argument("--midi-in", metavar="PORT", help="MIDI control input: a note triggers an image, a CC sets smoothing")
     p.add_argument("--midi-api", choices=("jack", "alsa", "coremidi"), help="rtmidi backend (default: platform's)")
@@ -76,6 +86,14 @@ def config_from_args(args: argparse.Namespace, *, demo: bool = False) -> Config:
             over[key] = v
     if args.quiet:
         over["quiet"] = True
+    for flag, key in (("map_input", "mapper_inputs"), ("map_output", "mapper_outputs"), ("map_target", "mapper_targets")):
+        if getattr(args, flag, None):
+            over[key] = list(getattr(args, flag))
+    if getattr(args, "mapper", False) or getattr(args, "map_load", None):
+        over["mapper"] = True
+    for flag, key in (("mapper_port", "mapper_port"), ("map_load", "mapper_load")):
+        if getattr(args, flag, None) is not None:
+            over[key] = getattr(args, flag)
     if args.target:
         over["targets"] = list(args.target)
     if getattr(args, "allow_target", None):

@@ -65,6 +65,19 @@ class Config:
     #: ``targets`` (command line, config) are never restricted.
     targets_allow: list[str] | None = None
     wek_port: int = 0  #: UDP port of the /wek/outputs listener on control_host (Wekinator: 12000); 0 = off
+    # --- mapper (s2s_live/mapping.py, docs/mapping.md) -------------------------------------
+    mapper: bool = False  #: run the Wekinator-compatible mapper (record / train / run over OSC)
+    mapper_port: int = 6448  #: UDP port of Wekinator's /wekinator/control/* on control_host; 0 = only /s2s/map/*
+    #: outputs read every hop, concatenated in this order (names as in docs/osc.md, e.g. "level", "tags/msd")
+    mapper_inputs: list[str] = field(default_factory=lambda: ["features/rms", "features/centroid",
+                                                              "features/flatness", "features/mfcc"])
+    #: the mapper's outputs, NAME[:ALGO[:CLASSES]]: ALGO knn|linear|ridge|mlp (continuous, default mlp),
+    #: with CLASSES 2..64 a classifier, ALGO knn (default)|logistic
+    mapper_outputs: list[str] = field(default_factory=lambda: ["out1"])
+    mapper_targets: list[str] = field(default_factory=lambda: ["127.0.0.1:12000"])  #: receivers of /wek/outputs
+    mapper_dir: str | None = None  #: saved mappings; None = $XDG_DATA_HOME/s2s_live/mappings (~/.local/share/...)
+    mapper_load: str | None = None  #: a saved mapping to load at start (and run if it is trained)
+    mapper_max_examples: int = 20000  #: examples kept at most, 10..1000000
     midi_out: str | None = None  #: MIDI output port (name or substring; else a virtual port); None = off
     midi_in: str | None = None  #: MIDI input port for control (notes -> image, CC -> smoothing); None = off
     midi_api: str = ""  #: rtmidi API: "" platform default | "jack" | "alsa" | "coremidi"
@@ -149,7 +162,7 @@ class Config:
             bad("samplerate", self.samplerate, "Hz in 8000..384000")
         if self.visuals not in ("procedural", "diffusers", "none"):
             bad("visuals", self.visuals, '"procedural", "diffusers" or "none"')
-        for name in ("control_port", "web_port", "wek_port"):
+        for name in ("control_port", "web_port", "wek_port", "mapper_port"):
             v = getattr(self, name)
             if not isinstance(v, int) or not 0 <= v <= 65535:
                 bad(name, v, "a port in 0..65535 (0 disables)")
@@ -167,6 +180,11 @@ class Config:
         if self.seconds is not None and (not isinstance(self.seconds, (int, float)) or self.seconds <= 0):
             bad("seconds", self.seconds, "a positive number of seconds")
         target_networks(self.targets_allow)
+        if not isinstance(self.mapper, bool):
+            bad("mapper", self.mapper, "true or false")
+        from .mapping import check_config  # the mapper's settings are checked where they are defined
+
+        check_config(self)
 
 
 def target_networks(entries: Any) -> tuple:

@@ -346,6 +346,10 @@ class ControlServer:
             f"{p}/visuals/interval": self._visuals_interval,
             f"{p}/model/load": self._model_load,
         }
+        if type(self) is ControlServer:  # the mapper's commands as <prefix>/map/* (s2s_live/wekinator.py)
+            from .wekinator import map_handlers
+
+            self.handlers.update(map_handlers(self))
 
     @staticmethod
     def _bind(host: str, port: int, what: str, flag: str) -> socket.socket:

@@ -112,6 +112,8 @@ class Engine:
         self.midi = None
         self.visuals = None
         self.models = None  # the model host (inference), when processors include one
+        self.mapper = None  # the MappingProcessor (s2s_live/mapping.py), when cfg.mapper or given
+        self.wekinator = None  # its Wekinator control server (cfg.mapper_port)
         self.finished = threading.Event()  # set when a non-looping file ends
         self.health_message = ""
         self._subscribers: list[Callable[[Frame], None]] = []
@@ -186,10 +188,15 @@ class Engine:
         prep = self.preparation
         with prep if prep is not None else nullcontext():
             procs = self._processors if self._processors is not None else build_processors(cfg)
+            if cfg.mapper and not any(p.name == "mapper" for p in procs):
+                from .mapping import MappingProcessor
+
+                procs = list(procs) + [MappingProcessor.from_config(cfg)]  # last: it reads every output
             self.pipeline = Pipeline(samplerate=self.source.samplerate, channels=self.source.selected,
                                      processors=procs, hop=cfg.hop, stats=self.stats,
                                      on_error=self.report_error)
             self.models = next((getattr(p, "host") for p in procs if hasattr(p, "host")), None)
+            self._wire_mapper(procs)
             if prep is not None:
                 # building may have imported modules with kernels of their own (model plugins)
                 prep.built(kernels.check(exclude=OTHER_PROCESS_KERNELS))
@@ -225,14 +232,14 @@ class Engine:
             self.source.stop()
             if hasattr(self.source, "close"):
                 self.source.close()
-        for part in (self.control, self.midi, self.visuals):
+        for part in (self.control, self.wekinator, self.midi, self.visuals):
             if part is not None:
                 try:
                     part.stop()
                 except Exception as exc:  # noqa: BLE001 - keep shutting the rest down
                     self.stats.incr("errors:shutdown")
                     self.health_message = f"shutdown: {exc}"
-        self.control = self.midi = self.visuals = None
+        self.control = self.wekinator = self.midi = self.visuals = None
         if self.pipeline is not None:
             self.pipeline.close()
         self.osc.close()
@@ -259,6 +266,32 @@ class Engine:
             if deadline is not None and time.perf_counter() >= deadline:
                 return
             time.sleep(0.05)
+
+    def _wire_mapper(self, procs) -> None:
+        """Bind the mapper to the pipeline's outputs, load cfg.mapper_load, open its Wekinator port."""
+        self.mapper = next((p for p in procs if p.name == "mapper"), None)
+        if self.mapper is None:
+            return
+        m = self.mapper
+        m.bind(self.pipeline.outputs())
+        m.fast_values = lambda: self.last_fast  # level, bands, onset, bpm: the fast stream's newest
+        m.on_outputs_changed = self._outputs_changed
+        if self.cfg.mapper_load:
+            m.load(self.cfg.mapper_load)
+            if m.status()["trained"]:
+                m.set_running(True)
+        if self.cfg.mapper_port:
+            from .wekinator import WekinatorServer
+
+            self.wekinator = WekinatorServer(self, host=self.cfg.control_host, port=self.cfg.mapper_port,
+                                             allow=self.cfg.control_allow)
+            self.wekinator.start()
+
+    def _outputs_changed(self) -> None:
+        """Declared outputs changed at run time (mapper outputs): re-bind profiles, resend meta."""
+        if self.pipeline is not None:
+            self.osc.bind_outputs(self.pipeline.outputs())
+            self.osc.send_meta(self.meta())
 
     def subscribe(self, fn: Callable[[Frame], None]) -> None:
         """Call ``fn(frame)`` in the analysis thread after every analysed frame (keep it cheap)."""
@@ -432,6 +465,9 @@ class Engine:
         for p in (self.pipeline.processors if self.pipeline else []):
             if p.name == "tagger":  # runs, skipped patches, CPU seconds in the taggers' worker
                 snap["tagger"] = p.stats()
+        if self.mapper is not None:  # the short form; /s2s/map/status has the rest
+            ms = self.mapper.status()
+            snap["mapper"] = {k: ms[k] for k in ("examples", "trained", "training", "recording", "running")}
         if self.visuals is not None:
             try:
                 snap["visuals"] = self.visuals.stats()

@@ -399,8 +399,19 @@ def test_every_documented_control_address_is_handled():
     try:
         incoming = [r["address"] for r in DOC if r["section"].startswith("Incoming: control") and r["rate"] == "control"]
         assert len(incoming) == 11
-        assert sorted(incoming) == sorted(srv.handlers)
+        assert sorted(incoming) == sorted(h for h in srv.handlers if not h.startswith("/s2s/map/"))
         assert [r["address"] for r in DOC if r["section"].startswith("Incoming: Wekinator")] == ["/wek/outputs"]
+        # the mapper's commands: /s2s/map/* on the control port, /wekinator/control/* on its own
+        mapper = [r["address"] for r in DOC if r["section"].startswith("Incoming: mapper") and r["rate"] == "control"]
+        assert sorted(a for a in mapper if a.startswith("/s2s/map/")) == sorted(
+            h for h in srv.handlers if h.startswith("/s2s/map/"))
+        from s2s_live.wekinator import WekinatorServer
+
+        wek = WekinatorServer(_Eng(), host="127.0.0.1", port=0)
+        try:
+            assert sorted(a for a in mapper if not a.startswith("/s2s/")) == sorted(wek.handlers)
+        finally:
+            wek.stop()
     finally:
         srv.stop()
 

@@ -1,0 +1,886 @@
+"""A headless, Wekinator-compatible mapper: record examples, train, run (docs/mapping.md).
+
+:class:`MappingProcessor` is a frame processor. Every hop it concatenates the values of the
+declared outputs it was told to read (``mapper_inputs``: e.g. ``features/rms``, ``level``,
+``tags/msd``, ``latent``), in that order, into one input vector x. Then:
+
+* **recording**: (x, the current output values set by ``/wekinator/control/outputs``) is
+  stored as an example (at most ``max_examples``; outputs whose recording is disabled get NaN);
+* **running** (once trained): the mapping's ONNX graph maps x to M output values, returned as
+  ``map/outputs`` (and ``map/probs`` for classifiers) and sent as ``/wek/outputs f×M`` to the
+  mapper's own targets (default 127.0.0.1:12000), once per hop.
+
+Outputs (``mapper_outputs``) are ``NAME[:ALGO[:CLASSES]]``: without CLASSES a continuous output
+(regression: ``knn``, ``linear``, ``ridge``, ``mlp``; default ``mlp``, as Wekinator's neural
+net), with CLASSES (2..64) a classifier whose value is the class number 1..CLASSES (``knn``,
+default, or ``logistic``) and whose class probabilities go to ``map/probs``.
+
+**Training** runs in a worker thread (scikit-learn fits one pipeline — StandardScaler + the
+estimator — per output, then skl2onnx exports them as one ONNX graph); the analysis thread only
+swaps in the finished session between hops, so it never waits. The running model is always
+that ONNX graph (single-threaded onnxruntime, ~10-40 µs per hop: scikit-learn's own ``predict``
+costs 1-7 ms per call, too much per hop). ``cancelTrain`` discards the training in progress
+(a fit that has started finishes in the worker; its result is dropped).
+
+**Save/load** (:func:`save_mapping`, :meth:`MappingProcessor.load`): a folder per name under
+:func:`mappings_dir` holding ``examples.csv`` (a header of input and output names), and once
+trained ``model.onnx`` with a model card (``kind: custom``, input kind ``features`` reading the
+mapper's inputs), so the file is loaded and verified by the model host's loader
+(:class:`~s2s_live.inference.OnnxProcessor`: sha256, names, shapes, a dummy run) and checked by
+``s2s-live doctor``. A corrupt saved mapping is refused with its reason; the mapping running
+before keeps running.
+
+scikit-learn is a dependency of librosa (always installed); skl2onnx and onnx are only needed to
+train (the ``mapping`` extra); a saved mapping runs with onnxruntime alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import modelcard
+from .errors import ConfigError, ModelError
+from .osc_out import OSCBroadcaster, encode_floats, parse_target
+from .processor import Output, Processor
+
+REGRESSORS = ("knn", "linear", "ridge", "mlp")  #: algorithms of continuous outputs
+CLASSIFIERS = ("knn", "logistic")  #: algorithms of class outputs
+DEFAULT_REGRESSOR = "mlp"  #: Wekinator's default for continuous outputs (a neural network)
+DEFAULT_CLASSIFIER = "knn"  #: Wekinator's default for classifiers
+MAX_OUTPUTS = 64  #: most mapper outputs (as /wek/outputs accepts)
+MAX_CLASSES = 64
+MAX_INPUT_VALUES = 1024  #: most values in the concatenated input vector
+MAX_EXAMPLES = 20000  #: default bound on stored examples (memory: 20000 x (1024+64) x 4 B = 87 MB worst case)
+MAX_CSV_BYTES = 128 << 20  #: a larger examples.csv is refused on load
+KNN_K = 1  #: neighbours (Wekinator's default; fewer when there are fewer examples)
+RECIPE = "s2s-map"  #: card input recipe of a mapping
+RECIPE_VERSION = 1
+CSV_FILE = "examples.csv"
+DEFAULT_INPUTS = ["features/rms", "features/centroid", "features/flatness", "features/mfcc"]
+DEFAULT_TARGETS = ["127.0.0.1:12000"]
+
+
+def mappings_dir(override: str | None = None) -> Path:
+    """Where mappings are saved: ``override``, else ``$XDG_DATA_HOME/s2s_live/mappings``
+    (``~/.local/share/s2s_live/mappings`` when XDG_DATA_HOME is unset)."""
+    if override:
+        return Path(override).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "s2s_live" / "mappings"
+
+
+# -- specifications (the one place they are validated: Config.validate calls these) ----------
+@dataclass(frozen=True)
+class OutputSpec:
+    """One mapper output: ``name``, ``algo`` and ``classes`` (0 = continuous)."""
+
+    name: str
+    algo: str
+    classes: int = 0
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}:{self.algo}" + (f":{self.classes}" if self.classes else "")
+
+
+def _check_name(kind: str, name: Any) -> str:
+    if not isinstance(name, str) or not name or len(name) > 64 or not name.isprintable() or any(
+            c in name for c in " :,#"):
+        raise ConfigError(f"{kind} name {name!r} is invalid; expected 1..64 printable characters without "
+                          "spaces, ':', ',' or '#'")
+    return name
+
+
+def parse_output(spec: Any) -> OutputSpec:
+    """``NAME[:ALGO[:CLASSES]]`` -> OutputSpec; ConfigError naming the bad part and the choices."""
+    if isinstance(spec, OutputSpec):
+        return spec
+    if not isinstance(spec, str):
+        raise ConfigError(f"mapper output {spec!r} is invalid; expected 'NAME[:ALGO[:CLASSES]]' like 'x:knn' or 'mood:logistic:3'")
+    parts = spec.split(":")
+    if len(parts) > 3:
+        raise ConfigError(f"mapper output {spec!r} is invalid; expected 'NAME[:ALGO[:CLASSES]]'")
+    name = _check_name("mapper output", parts[0])
+    classes = 0
+    if len(parts) == 3:
+        c = parts[2]
+        if not c.isdigit() or not 2 <= int(c) <= MAX_CLASSES:
+            raise ConfigError(f"mapper output {spec!r}: classes={c!r} is invalid; expected 2..{MAX_CLASSES}")
+        classes = int(c)
+    algo = parts[1] if len(parts) > 1 and parts[1] else (DEFAULT_CLASSIFIER if classes else DEFAULT_REGRESSOR)
+    allowed = CLASSIFIERS if classes else REGRESSORS
+    if algo not in allowed:
+        kind = "a classifier" if classes else "a continuous output"
+        raise ConfigError(f"mapper output {spec!r}: algorithm {algo!r} is invalid for {kind}; expected one of {allowed}")
+    return OutputSpec(name, algo, classes)
+
+
+def parse_outputs(specs: Any) -> list[OutputSpec]:
+    if not isinstance(specs, (list, tuple)) or not 1 <= len(specs) <= MAX_OUTPUTS:
+        raise ConfigError(f"mapper_outputs={specs!r} is invalid; expected a list of 1..{MAX_OUTPUTS} "
+                          "'NAME[:ALGO[:CLASSES]]' strings")
+    out = [parse_output(s) for s in specs]
+    names = [o.name for o in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ConfigError(f"mapper_outputs: names {dup} are given twice; expected unique names")
+    return out
+
+
+def check_inputs(names: Any) -> list[str]:
+    """A non-empty list of distinct output names (checked against the pipeline at bind time)."""
+    if not isinstance(names, (list, tuple)) or not 1 <= len(names) <= 64:
+        raise ConfigError(f"mapper_inputs={names!r} is invalid; expected a list of 1..64 output names "
+                          "like ['features/rms', 'features/centroid']")
+    for n in names:
+        _check_name("mapper input", n)
+    if len(set(names)) != len(names):
+        raise ConfigError(f"mapper_inputs={list(names)!r} names an output twice; expected distinct names")
+    return list(names)
+
+
+def check_targets(specs: Any) -> list[str]:
+    if not isinstance(specs, (list, tuple)) or len(specs) > 16:
+        raise ConfigError(f"mapper_targets={specs!r} is invalid; expected a list of at most 16 HOST:PORT")
+    for s in specs:
+        parse_target(s)
+    return list(specs)
+
+
+def check_config(cfg) -> None:
+    """Validate the ``mapper_*`` settings of a Config (called by ``Config.validate``)."""
+    check_inputs(cfg.mapper_inputs)
+    parse_outputs(cfg.mapper_outputs)
+    check_targets(cfg.mapper_targets)
+    me = cfg.mapper_max_examples
+    if isinstance(me, bool) or not isinstance(me, int) or not 10 <= me <= 1_000_000:
+        raise ConfigError(f"mapper_max_examples={me!r} is invalid; expected an integer in 10..1000000")
+    if cfg.mapper_load is not None:
+        try:
+            modelcard.check_name(cfg.mapper_load)
+        except ModelError as exc:
+            raise ConfigError(f"mapper_load: {exc}") from None
+
+
+# -- training and export ------------------------------------------------------------------
+def _estimator(o: OutputSpec, n: int, seed: int):
+    """A fresh scikit-learn pipeline (StandardScaler + estimator) for ``n`` examples."""
+    from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    k = max(1, min(KNN_K, n))
+    if o.classes:
+        est = KNeighborsClassifier(n_neighbors=k) if o.algo == "knn" else LogisticRegression(max_iter=1000)
+    elif o.algo == "knn":
+        est = KNeighborsRegressor(n_neighbors=k)
+    elif o.algo == "linear":
+        est = LinearRegression()
+    elif o.algo == "ridge":
+        est = Ridge(alpha=1.0)
+    else:  # one hidden layer, as Wekinator's network; lbfgs converges on small sets without tuning
+        est = MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=500, random_state=seed)
+    return make_pipeline(StandardScaler(), est)
+
+
+def fit_output(o: OutputSpec, X: np.ndarray, y: np.ndarray, *, seed: int = 0):
+    """Fit output ``o`` on the rows where ``y`` is finite; ModelError when it cannot be trained."""
+    keep = np.isfinite(y)
+    X, y = X[keep], y[keep]
+    if X.shape[0] == 0:
+        raise ModelError(f"mapper output {o.name!r} has no examples; record some first")
+    if o.classes:
+        yi = np.rint(y).astype(np.int64)
+        if yi.min() < 1 or yi.max() > o.classes:
+            raise ModelError(f"mapper output {o.name!r}: class values must be 1..{o.classes}, examples hold "
+                             f"{int(yi.min())}..{int(yi.max())}")
+        if o.algo == "logistic" and len(np.unique(yi)) < 2:
+            raise ModelError(f"mapper output {o.name!r} (logistic) needs examples of at least 2 classes")
+        y = yi
+    from sklearn.exceptions import ConvergenceWarning
+
+    est = _estimator(o, X.shape[0], seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X.astype(np.float64), y)
+    return est
+
+
+def sklearn_predict(models: Sequence, specs: Sequence[OutputSpec], X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the exported graph computes, with scikit-learn: (outputs (n, M), probs (n, sum K)).
+
+    A class output is 1 + the index of its most probable class, from ``predict_proba`` laid
+    out over all CLASSES (classes without examples get probability 0).
+    """
+    X = np.asarray(X, np.float64)
+    cols, probs = [], []
+    for m, o in zip(models, specs):
+        if o.classes:
+            p = np.zeros((X.shape[0], o.classes))
+            p[:, m.classes_ - 1] = m.predict_proba(X)
+            probs.append(p)
+            cols.append(1.0 + np.argmax(p, axis=1))
+        else:
+            cols.append(np.asarray(m.predict(X), np.float64).reshape(-1))
+    P = np.concatenate(probs, axis=1) if probs else np.zeros((X.shape[0], 0))
+    return np.stack(cols, axis=1), P
+
+
+def export_onnx(models: Sequence, specs: Sequence[OutputSpec], n_in: int):
+    """One ONNX graph for all outputs: input ``x`` [N, n_in] -> ``outputs`` [N, M] (and ``probs``
+    [N, sum K] when there are classifiers). Needs skl2onnx (the ``mapping`` extra)."""
+    try:
+        import onnx
+        from onnx import TensorProto, compose, helper, numpy_helper
+        from skl2onnx import to_onnx
+        from skl2onnx.common.data_types import FloatTensorType
+    except ImportError as exc:
+        raise ModelError(f"training a mapping needs skl2onnx and onnx ({exc.name} is missing): "
+                         "pip install 's2s_live[mapping]'") from None
+    nodes, inits, opsets = [], [], {}
+    cols, probs = [], []
+    ir = 8
+    for i, (m, o) in enumerate(zip(models, specs)):
+        est = m.steps[-1][1]
+        opts: dict = {}
+        if o.classes:
+            opts["zipmap"] = False
+        if o.algo == "knn":
+            opts["optim"] = "cdist"  # onnxruntime's CDist: 40 µs at 5000 examples instead of 12 ms
+        sub = to_onnx(m, initial_types=[("x", FloatTensorType([None, n_in]))],
+                      target_opset={"": 17, "ai.onnx.ml": 3}, options={id(est): opts} if opts else None)
+        sub = compose.add_prefix(sub, f"o{i}_", rename_inputs=False)
+        g = sub.graph
+        nodes += list(g.node)
+        inits += list(g.initializer)
+        ir = max(ir, sub.ir_version)
+        for op in sub.opset_import:
+            opsets[op.domain] = max(opsets.get(op.domain, 0), op.version)
+        outs = [v.name for v in g.output]
+        if o.classes:
+            prob = next(n for n in outs if "prob" in n)
+            # present classes -> all CLASSES columns, then the class number 1..CLASSES
+            lay = np.zeros((len(est.classes_), o.classes), np.float32)
+            lay[np.arange(len(est.classes_)), est.classes_ - 1] = 1.0
+            inits.append(numpy_helper.from_array(lay, f"m{i}_layout"))
+            inits.append(numpy_helper.from_array(np.array(1.0, np.float32), f"m{i}_one"))
+            nodes += [helper.make_node("MatMul", [prob, f"m{i}_layout"], [f"m{i}_probs"]),
+                      helper.make_node("ArgMax", [f"m{i}_probs"], [f"m{i}_arg"], axis=1, keepdims=1),
+                      helper.make_node("Cast", [f"m{i}_arg"], [f"m{i}_argf"], to=TensorProto.FLOAT),
+                      helper.make_node("Add", [f"m{i}_argf", f"m{i}_one"], [f"m{i}_col"])]
+            probs.append(f"m{i}_probs")
+            cols.append(f"m{i}_col")
+        else:
+            inits.append(numpy_helper.from_array(np.array([-1, 1], np.int64), f"m{i}_shape"))
+            nodes.append(helper.make_node("Reshape", [outs[0], f"m{i}_shape"], [f"m{i}_col"]))
+            cols.append(f"m{i}_col")
+    M, K = len(specs), sum(o.classes for o in specs)
+    nodes.append(helper.make_node("Concat", cols, ["outputs"], axis=1))
+    g_out = [helper.make_tensor_value_info("outputs", TensorProto.FLOAT, ["N", M])]
+    if probs:
+        nodes.append(helper.make_node("Concat", probs, ["probs"], axis=1))
+        g_out.append(helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", K]))
+    graph = helper.make_graph(nodes, "s2s_map", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", n_in])],
+                              g_out, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()])
+    model.ir_version = ir
+    onnx.checker.check_model(model)
+    return model
+
+
+# -- the processor ---------------------------------------------------------------------------
+class MappingProcessor(Processor):
+    """Record / train / run a mapping from chosen outputs to M values (see the module doc).
+
+    Parameters
+    ----------
+    inputs : list of str
+        Output names read every hop, concatenated in this order (checked in :meth:`bind`).
+    outputs : list of str or OutputSpec
+        ``NAME[:ALGO[:CLASSES]]`` per output (1..64).
+    targets : list of str
+        ``HOST:PORT`` receivers of ``/wek/outputs`` (default 127.0.0.1:12000).
+    folder : str or None
+        Where mappings are saved (None: :func:`mappings_dir`).
+    max_examples : int
+        Examples kept at most (10..1000000); later ones are counted in ``dropped``.
+    seed : int
+        Seed of the MLP's initial weights.
+    """
+
+    name = "mapper"
+    stream = "frame"
+
+    def __init__(self, *, inputs: Sequence[str] = tuple(DEFAULT_INPUTS), outputs: Sequence[Any] = ("out1",),
+                 targets: Sequence[str] = tuple(DEFAULT_TARGETS), folder: str | None = None,
+                 max_examples: int = MAX_EXAMPLES, seed: int = 0) -> None:
+        self.folder = mappings_dir(folder)
+        self.max_examples = int(max_examples)
+        self.seed = int(seed)
+        self.osc = OSCBroadcaster(prefix="")
+        for t in check_targets(list(targets)):
+            host, port, _ = parse_target(t)
+            self.osc.add_target(host, port)
+        self.fast_values: Callable[[], dict] = dict  #: latest fast-stream values (set by the engine)
+        self.on_outputs_changed: Callable[[], None] | None = None  #: the engine re-binds OSC profiles
+        self._lock = threading.Lock()  # examples, flags; never held while training or running ONNX
+        self._wake = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+        self._stop = False
+        self._train_req = 0  # generation of the newest train request (0: none)
+        self._train_cancel = 0
+        self.training = False
+        self.last_error = ""  #: the newest training/export failure, '' when none
+        self.trains = 0
+        self.train_s = 0.0  #: seconds of the newest training + export
+        self.dropped = 0
+        self._session = None  # (onnxruntime session, has probs) of the running mapping
+        self._report = ""  # a training failure not yet reported through the pipeline (/s2s/error)
+        self.mapping_name = ""  #: name of the saved mapping loaded or saved last
+        self._declared: list[Output] | None = None
+        self._pipeline_outputs: list[Output] | None = None  # what bind() saw (re-checked on changes)
+        self._set_io(check_inputs(list(inputs)), parse_outputs(list(outputs)))
+
+    # -- configuration ---------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, cfg) -> "MappingProcessor":
+        return cls(inputs=cfg.mapper_inputs, outputs=cfg.mapper_outputs, targets=cfg.mapper_targets,
+                   folder=cfg.mapper_dir, max_examples=cfg.mapper_max_examples, seed=cfg.seed)
+
+    def _set_io(self, inputs: list[str], specs: list[OutputSpec]) -> None:
+        """New inputs/outputs: examples and the trained model are dropped (they no longer fit)."""
+        with self._lock:
+            self.inputs = inputs
+            self.specs = specs
+            self.input_names: list[str] = list(inputs)  # element names after bind()
+            self.n_in = 0  # known after bind(); 0 = not bound
+            self._X: list[np.ndarray] = []
+            self._Y: list[np.ndarray] = []
+            self.values = np.zeros(len(specs), np.float32)  # what /wekinator/control/outputs set
+            self.record_mask = np.ones(len(specs), bool)
+            self.run_mask = np.ones(len(specs), bool)
+            self.recording = False
+            self.running = False
+            self._session = None
+            self._models: list | None = None
+            self._train_cancel = self._train_req
+            self._out = np.zeros(len(specs), np.float32)
+            self._probs = np.zeros(sum(o.classes for o in specs), np.float32)
+        self._declare()
+
+    def _declare(self) -> None:
+        M, K = len(self.specs), sum(o.classes for o in self.specs)
+        outs = [Output("map/outputs", shape=M, range=None, labels=tuple(o.name for o in self.specs),
+                       doc="the mapper's outputs while running (class outputs: class number 1..CLASSES)")]
+        if K:
+            outs.append(Output("map/probs", shape=K, labels=tuple(
+                f"{o.name}_{k}" for o in self.specs for k in range(1, o.classes + 1)),
+                doc="class probabilities of the mapper's class outputs, CLASSES per output in output order"))
+        self._declared = outs
+        self.outputs = tuple(outs)
+
+    def bind(self, outputs: Sequence[Output]) -> None:
+        """Check the inputs against the pipeline's declared outputs and size the input vector.
+
+        Raises ConfigError naming an input that is not declared, or that is a string."""
+        n, names, sizes = _layout(self.inputs, outputs)
+        with self._lock:
+            if n != self.n_in:
+                self._X, self._Y, self._session, self._models = [], [], None, None
+            self.n_in, self.input_names = n, names
+            self._sizes = sizes
+            self._x = np.zeros((1, n), np.float32)
+        self._pipeline_outputs = list(outputs)
+
+    def set_inputs(self, names: Sequence[str]) -> None:
+        """Read other outputs (``setInputNames``): examples and model are dropped. Checked first:
+        a refused list changes nothing."""
+        names = check_inputs(list(names))
+        if self._pipeline_outputs is not None:
+            _layout(names, self._pipeline_outputs)
+        self._set_io(names, list(self.specs))
+        if self._pipeline_outputs is not None:
+            self.bind(self._pipeline_outputs)
+
+    def set_outputs(self, specs: Sequence[Any]) -> None:
+        """New outputs (``setOutputNames`` with another count, ``/s2s/map/outputs/set``): examples
+        and model are dropped; the declared outputs change (the engine re-binds OSC)."""
+        new = parse_outputs(list(specs))
+        self._set_io(list(self.inputs), new)
+        if self._pipeline_outputs is not None:
+            self.bind(self._pipeline_outputs)
+        if self.on_outputs_changed is not None:
+            self.on_outputs_changed()
+
+    def rename_outputs(self, names: Sequence[str]) -> None:
+        """``setOutputNames``: same count renames (examples kept); another count re-creates the
+        outputs as continuous ones with the default algorithm."""
+        names = [_check_name("mapper output", n) for n in names]
+        if len(names) == len(self.specs):
+            if len(set(names)) != len(names):
+                raise ConfigError(f"output names {names} repeat; expected unique names")
+            with self._lock:
+                self.specs = [OutputSpec(n, o.algo, o.classes) for n, o in zip(names, self.specs)]
+            self._declare()
+            if self.on_outputs_changed is not None:
+                self.on_outputs_changed()
+        else:
+            self.set_outputs(names)
+
+    def set_algorithm(self, index: int, algo: str, classes: int | None = None) -> None:
+        """Output ``index`` (1-based) uses ``algo`` (and ``classes``) from the next training."""
+        if not 1 <= index <= len(self.specs):
+            raise ConfigError(f"output index={index} is out of range; expected 1..{len(self.specs)}")
+        o = self.specs[index - 1]
+        c = o.classes if classes is None else classes
+        new = parse_output(f"{o.name}:{algo}" + (f":{c}" if c else ""))
+        specs = list(self.specs)
+        specs[index - 1] = new
+        if new.classes != o.classes:
+            self.set_outputs(specs)
+        else:
+            with self._lock:
+                self.specs = specs
+
+    # -- commands (control threads) ---------------------------------------------------------
+    def set_values(self, vals: Sequence[float]) -> None:
+        """``/wekinator/control/outputs f×M``: the output values recorded from now on."""
+        if len(vals) != len(self.specs):
+            raise ConfigError(f"outputs takes {len(self.specs)} value(s) (one per mapper output "
+                              f"{[o.name for o in self.specs]}), got {len(vals)}")
+        v = np.asarray(vals, np.float64)
+        if not np.all(np.isfinite(v)) or np.any(np.abs(v) > 1e9):
+            raise ConfigError(f"outputs values {list(vals)!r} must be finite numbers within ±1e9")
+        for o, x in zip(self.specs, v):
+            if o.classes and not (1 <= x <= o.classes and float(x).is_integer()):
+                raise ConfigError(f"output {o.name!r} is a classifier: value {x!r} must be a class 1..{o.classes}")
+        with self._lock:
+            self.values[:] = v
+
+    def _mask(self, indices: Sequence[int]) -> np.ndarray:
+        M = len(self.specs)
+        if not indices:
+            return np.ones(M, bool)
+        m = np.zeros(M, bool)
+        for i in indices:
+            if isinstance(i, bool) or not isinstance(i, int) or not 1 <= i <= M:
+                raise ConfigError(f"model index {i!r} is out of range; expected 1..{M} (outputs are numbered from 1)")
+            m[i - 1] = True
+        return m
+
+    def enable(self, what: str, indices: Sequence[int], on: bool) -> None:
+        """``enable/disableModelRunning|Recording`` (1-based output indices; none = all)."""
+        m = self._mask(indices)
+        with self._lock:
+            arr = self.run_mask if what == "running" else self.record_mask
+            arr[m] = on
+
+    def set_recording(self, on: bool) -> None:
+        with self._lock:
+            self.recording = bool(on)
+
+    def set_running(self, on: bool) -> None:
+        if on and self._session is None:
+            raise ModelError("the mapping is not trained yet; record examples and train first")
+        with self._lock:
+            self.running = bool(on)
+
+    def delete_examples(self) -> None:
+        with self._lock:
+            self._X, self._Y = [], []
+            self.dropped = 0
+
+    def add_examples(self, X: np.ndarray, Y: np.ndarray) -> None:
+        """Add examples directly (tests, benchmarks, loading a CSV): X (n, n_in), Y (n, M)."""
+        X = np.asarray(X, np.float32)
+        Y = np.asarray(Y, np.float32)
+        if X.ndim != 2 or X.shape[1] != self.n_in or Y.shape != (X.shape[0], len(self.specs)):
+            raise ConfigError(f"examples of shape {X.shape}/{Y.shape} do not fit {self.n_in} inputs and "
+                              f"{len(self.specs)} outputs")
+        with self._lock:
+            room = max(0, self.max_examples - len(self._X))
+            self._X.extend(X[:room])
+            self._Y.extend(Y[:room])
+            self.dropped += X.shape[0] - min(room, X.shape[0])
+
+    def examples(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the examples: X (n, n_in) and Y (n, M) float32 (NaN: not recorded)."""
+        with self._lock:
+            n = len(self._X)
+            X = np.array(self._X, np.float32).reshape(n, self.n_in)
+            Y = np.array(self._Y, np.float32).reshape(n, len(self.specs))
+        return X, Y
+
+    def train(self) -> None:
+        """Start training in the worker (returns at once); ``status()['training']`` says when it is
+        done, ``last_error`` why it failed."""
+        X, _ = self.examples()
+        if X.shape[0] == 0:
+            raise ModelError("no examples to train on; record some first (startRecording)")
+        with self._lock:
+            self._train_req += 1
+            self.training = True
+            self._wake.notify()
+        self._start_worker()
+
+    def cancel_train(self) -> None:
+        with self._lock:
+            self._train_cancel = self._train_req
+            self.training = False
+
+    def wait_trained(self, timeout: float) -> bool:
+        """Wait until no training is pending (True) or ``timeout`` seconds pass (False)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._lock:
+                if not self.training:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    # -- the worker --------------------------------------------------------------------------
+    def _start_worker(self) -> None:
+        if self._thread is None:
+            self._stop = False
+            self._thread = threading.Thread(target=self._worker, name="s2s-mapper-train", daemon=True)
+            self._thread.start()
+
+    def _worker(self) -> None:
+        done = 0
+        while True:
+            with self._lock:
+                while self._train_req == done and not self._stop:
+                    self._wake.wait()
+                if self._stop:
+                    return
+                gen = done = self._train_req
+                specs = list(self.specs)
+                n_in = self.n_in
+            X, Y = self.examples()
+            t0 = time.perf_counter()
+            try:
+                models = [fit_output(o, X, Y[:, i], seed=self.seed) for i, o in enumerate(specs)]
+                session = _session(export_onnx(models, specs, n_in).SerializeToString())
+                err = ""
+            except Exception as exc:  # noqa: BLE001 - reported in status and /s2s/error; never raised here
+                err = f"{type(exc).__name__}: {exc}"
+            with self._lock:
+                self.train_s = time.perf_counter() - t0
+                if gen <= self._train_cancel or specs != self.specs or n_in != self.n_in:
+                    pass  # cancelled, or the inputs/outputs changed meanwhile: the result no longer fits
+                elif err:
+                    self.last_error = self._report = err
+                else:
+                    self._models, self._session, self._example_count = models, session, X.shape[0]
+                    self.mapping_name, self.last_error = "", ""
+                    self.trains += 1
+                if gen == self._train_req:
+                    self.training = False
+
+    # -- Processor ----------------------------------------------------------------------------
+    def reset(self) -> None:
+        self._out[:] = 0.0
+
+    def warmup(self) -> None:
+        pass  # nothing compiles; a trained session is warmed when it is built
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop = True
+            self._wake.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+        self.osc.close()
+
+    def _fill(self, frame) -> bool:
+        x = self._x[0]
+        vals = frame.values
+        fast = None
+        i = 0
+        for key, n in zip(self.inputs, self._sizes):
+            v = vals.get(key)
+            if v is None:
+                if fast is None:
+                    fast = self.fast_values()
+                v = fast.get(key)
+                if v is None:
+                    return False  # not computed yet (warming up) or not this hop
+            if n == 1:
+                x[i] = v if not isinstance(v, tuple) else v[0]
+            else:
+                x[i : i + n] = v
+            i += n
+        np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        return True
+
+    def process(self, frame) -> dict[str, Any]:
+        if self._report:  # a worker failure: reported once by the pipeline (/s2s/error)
+            err, self._report = self._report, ""
+            raise ModelError(f"mapper training: {err}")
+        if self.n_in == 0 or not self._fill(frame):
+            return {}
+        if self.recording:
+            with self._lock:
+                if not self.recording:
+                    pass
+                elif len(self._X) < self.max_examples:
+                    self._X.append(self._x[0].copy())
+                    y = self.values.copy()
+                    y[~self.record_mask] = np.nan
+                    self._Y.append(y)
+                else:
+                    self.dropped += 1
+        sess = self._session  # one read: a new training swaps it between hops
+        if not self.running or sess is None:
+            return {}
+        session, has_probs = sess
+        res = session.run(None, {"x": self._x})
+        m = self.run_mask
+        self._out[m] = res[0][0][m]  # a disabled output holds its last value
+        if has_probs:
+            self._probs[:] = res[1][0]
+        msg = encode_floats("/wek/outputs", self._out)
+        for t in self.osc.targets:
+            self.osc.send_raw(t.addr, msg)
+        out: dict[str, Any] = {"map/outputs": self._out}
+        if has_probs:
+            out["map/probs"] = self._probs
+        return out
+
+    # -- status, save, load -----------------------------------------------------------------
+    def status(self) -> dict:
+        """JSON-able: inputs, outputs (name, algo, classes, examples), flags, counters."""
+        with self._lock:
+            Y = np.array(self._Y, np.float32).reshape(len(self._Y), len(self.specs))
+            n = len(self._X)
+            return {
+                "inputs": list(self.inputs), "n_inputs": self.n_in,
+                "outputs": [{"name": o.name, "algo": o.algo, "classes": o.classes,
+                             "examples": int(np.isfinite(Y[:, i]).sum()), "recording": bool(self.record_mask[i]),
+                             "running": bool(self.run_mask[i])} for i, o in enumerate(self.specs)],
+                "examples": n, "dropped": self.dropped, "recording": self.recording, "running": self.running,
+                "trained": self._session is not None, "training": self.training, "trains": self.trains,
+                "train_s": round(self.train_s, 3), "error": self.last_error, "mapping": self.mapping_name,
+                "targets": [f"{t.host}:{t.port}" for t in self.osc.targets],
+            }
+
+    def save(self, name: str) -> Path:
+        """Save examples (and the trained model, if any) as ``name`` under the mappings folder."""
+        X, Y = self.examples()
+        with self._lock:
+            models, specs = self._models, list(self.specs)
+        card = None
+        model = None
+        if models is not None and len(models) == len(specs):
+            model = export_onnx(models, specs, self.n_in).SerializeToString()
+            card = self._card(name, specs, X.shape[0])
+        meta = {"inputs": list(self.inputs), "outputs": [o.spec for o in specs]}
+        folder = save_mapping(self.folder, name, self.input_names, [o.name for o in specs], X, Y, meta,
+                              model=model, card=card)
+        self.mapping_name = name
+        return folder
+
+    def _card(self, name: str, specs: list[OutputSpec], n: int) -> dict:
+        outs = [{"name": "outputs", "dtype": "float32", "shape": [1, len(specs)], "osc": "map/outputs", "smooth": False}]
+        K = sum(o.classes for o in specs)
+        if K:
+            outs.append({"name": "probs", "dtype": "float32", "shape": [1, K], "range": [0, 1], "osc": "map/probs",
+                         "smooth": False})
+        return {"name": name, "kind": "custom", "version": "1",
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "input": {"name": "x", "dtype": "float32", "shape": [1, self.n_in], "kind": "features",
+                          "recipe": RECIPE, "recipe_version": RECIPE_VERSION, "names": list(self.input_names),
+                          "value": list(self.inputs)},
+                "outputs": outs,
+                "mapping": {"inputs": list(self.inputs), "outputs": [o.spec for o in specs], "examples": n},
+                "training": {"data": f"{n} recorded examples", "command": "/wekinator/control/train",
+                             "seed": self.seed}, "sha256": "0" * 64}
+
+    def load(self, name: str) -> dict:
+        """Load mapping ``name``: examples, and the model if it was trained (verified by the model
+        host's loader). On any failure ModelError with the reason; the current mapping is kept."""
+        folder = modelcard.resolve(self.folder, name)
+        if not folder.is_dir():
+            avail = sorted(p.name for p in self.folder.iterdir() if p.is_dir()) if self.folder.is_dir() else []
+            raise ModelError(f"mapping {name!r} not found in {str(self.folder)!r} (saved: {avail})")
+        session = None
+        if (folder / modelcard.CARD_FILE).is_file():
+            from .inference import OnnxProcessor
+
+            proc = OnnxProcessor(folder, smoothing=0.0)  # sha256, names, shapes, dummy run
+            mp = proc.card.get("mapping")
+            if not isinstance(mp, dict) or proc.card["input"].get("recipe") != RECIPE:
+                raise ModelError(f"model {name!r} is not a mapping (its card has no 'mapping' section / recipe {RECIPE!r})")
+            inputs, specs = check_inputs(mp.get("inputs")), parse_outputs(mp.get("outputs"))
+            session = (proc.session, len(proc.card["outputs"]) > 1)
+        else:
+            meta = _read_meta(folder)
+            try:
+                inputs, specs = check_inputs(meta.get("inputs")), parse_outputs(meta.get("outputs"))
+            except ConfigError as exc:
+                raise ModelError(f"mapping {name!r}: {META_FILE}: {exc}") from None
+        X, Y, in_names, out_names = read_examples(folder / CSV_FILE)
+        if out_names != [o.name for o in specs]:
+            raise ModelError(f"mapping {name!r}: examples.csv outputs {out_names} differ from the card's "
+                             f"{[o.name for o in specs]}")
+        try:
+            n, now_names, _ = _layout(inputs, self._pipeline_outputs or ())
+        except ConfigError as exc:
+            raise ModelError(f"mapping {name!r}: {exc}") from None
+        if now_names != in_names:
+            raise ModelError(f"mapping {name!r} was saved with inputs {in_names[:4]}... ({len(in_names)} values); "
+                             f"this pipeline gives {now_names[:4]}... ({n} values)")
+        # Everything is read and verified: now swap (a failure above left the old mapping running)
+        changed = (list(self.inputs), list(self.specs)) != (inputs, specs)
+        self._set_io(inputs, specs)
+        self.bind(self._pipeline_outputs)
+        self.add_examples(X, Y)
+        with self._lock:
+            self._session = session
+            self.mapping_name = name
+        if changed and self.on_outputs_changed is not None:
+            self.on_outputs_changed()
+        return self.status()
+
+    def describe(self) -> dict:
+        d = super().describe()
+        d["inputs"] = list(self.inputs)
+        d["mapper_outputs"] = [o.spec for o in self.specs]
+        return d
+
+
+def _layout(inputs: Sequence[str], outputs: Sequence[Output]) -> tuple[int, list[str], list[int]]:
+    """(values, element names, sizes) of the input vector ``inputs`` read from ``outputs``;
+    ConfigError naming an input that is not a numeric output of the pipeline."""
+    by = {o.name: o for o in outputs}
+    names: list[str] = []
+    n = 0
+    for key in inputs:
+        o = by.get(key)
+        if o is None or o.name.startswith("map/"):
+            avail = sorted(k for k, v in by.items() if "s" not in v.type and not k.startswith("map/"))
+            raise ConfigError(f"mapper input {key!r} is not an output of this pipeline; expected one of {avail}")
+        if "s" in o.type:
+            raise ConfigError(f"mapper input {key!r} is text ({o.type!r}); expected a numeric output")
+        if o.shape == 1:
+            names.append(key)
+        else:
+            labs = list(o.labels) if len(o.labels) == o.shape else [str(k) for k in range(o.shape)]
+            names += [f"{key}/{lab}" for lab in labs]
+        n += o.shape
+    if n > MAX_INPUT_VALUES:
+        raise ConfigError(f"mapper_inputs give {n} values; at most {MAX_INPUT_VALUES}")
+    return n, names, [by[k].shape for k in inputs]
+
+
+def _session(model_bytes: bytes):
+    from .inference import make_session
+
+    s = make_session(model_bytes)
+    names = [o.name for o in s.get_outputs()]
+    x = np.zeros((1, s.get_inputs()[0].shape[1]), np.float32)
+    for _ in range(3):  # allocate now, not on the first running hop
+        s.run(None, {"x": x})
+    return s, "probs" in names
+
+
+# -- files -----------------------------------------------------------------------------------
+META_FILE = "mapping.json"
+
+
+def _read_meta(folder: Path) -> dict:
+    try:
+        meta = json.loads((folder / META_FILE).read_text())
+    except FileNotFoundError:
+        raise ModelError(f"mapping {folder.name!r} has no {META_FILE} and no card") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"mapping {folder.name!r}: {META_FILE} is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"mapping {folder.name!r}: {META_FILE} must hold a JSON object")
+    return meta
+
+
+def read_examples(path: Path) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """``examples.csv`` -> X, Y, input names, output names. The header is ``in:<name>`` columns
+    then ``out:<name>`` columns; ModelError naming the line of a bad row."""
+    p = Path(path)
+    if not p.is_file():
+        raise ModelError(f"mapping examples missing: {str(p)!r}")
+    if p.stat().st_size > MAX_CSV_BYTES:
+        raise ModelError(f"{str(p)!r} is {p.stat().st_size} bytes; at most {MAX_CSV_BYTES}")
+    with open(p, newline="") as fh:
+        rows = csv.reader(fh)
+        header = next(rows, None)
+        if not header or not all(h.startswith(("in:", "out:")) for h in header):
+            raise ModelError(f"{str(p)!r}: the header must name 'in:<input>' then 'out:<output>' columns")
+        ins = [h[3:] for h in header if h.startswith("in:")]
+        outs = [h[4:] for h in header if h.startswith("out:")]
+        if header != [f"in:{h}" for h in ins] + [f"out:{h}" for h in outs] or not ins or not outs:
+            raise ModelError(f"{str(p)!r}: the header must list inputs first, then outputs")
+        data = []
+        for line, r in enumerate(rows, start=2):
+            if len(r) != len(header):
+                raise ModelError(f"{str(p)!r} line {line}: {len(r)} values, expected {len(header)}")
+            try:
+                v = [float(a) for a in r]
+            except ValueError:
+                raise ModelError(f"{str(p)!r} line {line}: a value is not a number") from None
+            if not all(math.isfinite(a) for a in v[: len(ins)]):
+                raise ModelError(f"{str(p)!r} line {line}: inputs must be finite")
+            data.append(v)
+    a = np.array(data, np.float32).reshape(len(data), len(header))
+    return a[:, : len(ins)], a[:, len(ins):], ins, outs
+
+
+def save_mapping(root: Path, name: str, input_names: Sequence[str], output_names: Sequence[str],
+                 X: np.ndarray, Y: np.ndarray, meta: dict, *, model: bytes | None = None,
+                 card: dict | None = None) -> Path:
+    """Write ``root/name/`` atomically (a temporary folder renamed over the old one): examples.csv,
+    mapping.json (``meta``: inputs and output specs), and model.onnx + card.json when a model is
+    given. Returns the folder."""
+    root = Path(root)
+    modelcard.check_name(name)
+    root.mkdir(parents=True, exist_ok=True)
+    folder = modelcard.resolve(root, name)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+    try:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow([f"in:{n}" for n in input_names] + [f"out:{n}" for n in output_names])
+        for x, y in zip(X, Y):
+            w.writerow([repr(float(a)) for a in x] + [repr(float(a)) for a in y])
+        (tmp / CSV_FILE).write_text(buf.getvalue())
+        (tmp / META_FILE).write_text(json.dumps(meta) + "\n")
+        if model is not None and card is not None:
+            (tmp / modelcard.MODEL_FILE).write_bytes(model)
+            modelcard.write_card(tmp, card)
+        old = None
+        if folder.exists():
+            old = root / f".{name}.old.{os.getpid()}"
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
