@@ -52,6 +52,8 @@ MAX_WEK = 64  #: most values accepted in /wek/outputs
 HOP_RANGE = (0.01, 1.0)  #: seconds
 SMOOTHING_RANGE = (0.0, 0.99)
 INTERVAL_RANGE = (1.0, 3600.0)  #: seconds between automatic images
+INTENSITY_RANGE = (0.0, 2.0)  #: WebGL viewer intensity
+PALETTE_RANGE = (-1.0, 1.0)  #: WebGL viewer palette bias
 MAX_TEMPLATE = 2000  #: characters of a prompt template or negative prompt (web control page)
 REPLY_RATE = 16384  #: reply bytes per second per sender IP (token bucket refill)
 REPLY_BURST = 32768  #: reply bytes a sender IP may get at once (bucket size: meta + status fit)
@@ -196,6 +198,28 @@ def check_interval(args: list, address: str = "visuals/interval") -> float:
     """``f``: seconds between automatic images in :data:`INTERVAL_RANGE`."""
     (sec,) = check_args(args, "f", address)
     return check_range("interval", sec, INTERVAL_RANGE, " seconds")
+
+
+def check_scene(args: list, address: str = "visuals/scene") -> str:
+    """``s``: a scene family of the WebGL viewer (``s2s_live.visuals.state.SCENES``) or ``auto``."""
+    from .visuals.state import SCENES
+
+    (name,) = check_args(args, "s", address)
+    if name != "auto" and name not in SCENES:
+        raise CommandError(f"scene={name[:40]!r} is unknown; expected auto, " + ", ".join(SCENES))
+    return name
+
+
+def check_intensity(args: list, address: str = "visuals/intensity") -> float:
+    """``f``: viewer intensity in :data:`INTENSITY_RANGE` (0 still, 1 default, 2 wild)."""
+    (v,) = check_args(args, "f", address)
+    return check_range("intensity", v, INTENSITY_RANGE)
+
+
+def check_palette(args: list, address: str = "visuals/palette") -> float:
+    """``f``: viewer palette bias in :data:`PALETTE_RANGE` (-1 cooler .. 1 warmer)."""
+    (v,) = check_args(args, "f", address)
+    return check_range("palette", v, PALETTE_RANGE)
 
 
 def check_text(value: Any, name: str, limit: int = MAX_TEMPLATE) -> str:
@@ -344,6 +368,8 @@ class ControlServer:
             f"{p}/visuals/generate": self._visuals_generate,
             f"{p}/visuals/auto": self._visuals_auto,
             f"{p}/visuals/interval": self._visuals_interval,
+            f"{p}/visuals/scene": self._visuals_scene,
+            f"{p}/visuals/intensity": self._visuals_intensity,
             f"{p}/model/load": self._model_load,
         }
         if type(self) is ControlServer:  # the mapper's commands as <prefix>/map/* (s2s_live/wekinator.py)
@@ -571,6 +597,16 @@ class ControlServer:
         s = check_interval(args)
         self._visuals().set_interval(s)
         self.ack(addr, "visuals/interval", "f", [s])
+
+    def _visuals_scene(self, addr, args):
+        name = check_scene(args)
+        self._visuals().set_scene(name)
+        self.ack(addr, "visuals/scene", "s", [name])
+
+    def _visuals_intensity(self, addr, args):
+        v = check_intensity(args)
+        self._visuals().set_intensity(v)
+        self.ack(addr, "visuals/intensity", "f", [v])
 
     def _model_load(self, addr, args):
         slot, name = check_args(args, "ss", "model/load")

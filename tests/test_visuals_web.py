@@ -38,9 +38,9 @@ def free_port() -> int:
 class Browser:
     """Headless Chromium with a tiny CDP client (websockets' sync client)."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra: tuple = ()) -> None:
         self.profile = tempfile.mkdtemp(prefix="s2s-chromium-")
-        self.proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+        self.proc = subprocess.Popen([CHROMIUM, *FLAGS, *extra, f"--user-data-dir={self.profile}", "about:blank"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         self.ws_url = None
@@ -61,7 +61,7 @@ class Browser:
         for _ in self.proc.stderr:
             pass
 
-    def open(self, url: str) -> "Page":
+    def open(self, url: str, width: int = 512, height: int = 512) -> "Page":
         from websockets.sync.client import connect
 
         with connect(self.ws_url, max_size=None) as b:
@@ -72,7 +72,7 @@ class Browser:
                     tid = m["result"]["targetId"]
                     break
         page = Page(f"ws://127.0.0.1:{self.port}/devtools/page/{tid}")
-        page.call("Emulation.setDeviceMetricsOverride", width=512, height=512, deviceScaleFactor=1, mobile=False)
+        page.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
         return page
 
     def close(self) -> None:
@@ -170,7 +170,7 @@ def test_viewer_shows_the_latest_image_and_the_next_one(browser, visuals):
     visuals.on_frame({"genre": ("rock", 0.9), "emotion": (0.9, 0.9), "bpm": 140.0}, 0.0)
     visuals.generate()
     (_, png1), = wait_images(visuals, 1)
-    page = browser.open(visuals.url + "?live=0&fade=0&hold=0")
+    page = browser.open(visuals.url + "?gl=0&live=0&fade=0&hold=0")  # the image-only fallback path
     try:
         page.wait("document.body.dataset.image === '1'")
         time.sleep(0.2)  # let the opacity switch paint
@@ -200,7 +200,7 @@ def test_viewer_shows_the_latest_image_and_the_next_one(browser, visuals):
 
 def test_live_animation_runs_between_images(browser, visuals):
     visuals.on_frame({"genre": ("techno", 0.9), "emotion": (0.7, 0.9), "bpm": 128.0}, 0.0)
-    page = browser.open(visuals.url)
+    page = browser.open(visuals.url + "?gl=0")  # server-rendered frames (the fallback path)
     try:
         page.wait("window.s2s.frames > 5")
         a = page.screenshot()

@@ -183,6 +183,14 @@ def test_commands_checked_like_the_osc_ones(visuals):
             ({"cmd": "auto", "on": "yes"}, "must be an integer"),
             ({"cmd": "auto", "on": 2}, "out of range"),
             ({"cmd": "live", "on": {"x": 1}}, "must be an integer"),
+            ({"cmd": "fast", "on": "yes"}, "must be an integer"),
+            ({"cmd": "scene", "name": "../../etc/passwd"}, "unknown; expected auto, flow"),
+            ({"cmd": "scene", "name": 3}, "must be a string"),
+            ({"cmd": "scene"}, "must be a string"),
+            ({"cmd": "intensity", "value": 2.5}, "intensity=2.5 is out of range; expected 0.0..2.0"),
+            ('{"cmd": "intensity", "value": Infinity}', "finite number"),
+            ({"cmd": "palette", "value": "warm"}, "finite number"),
+            ({"cmd": "palette", "value": -1.5}, "out of range; expected -1.0..1.0"),
             ({"cmd": {"x": 1}}, "expected JSON"),
             ({"cmd": "x" * 5000}, "unknown cmd"),
             ("[1, 2]", "expected JSON"),
@@ -194,6 +202,8 @@ def test_commands_checked_like_the_osc_ones(visuals):
         assert ask({"cmd": "template", "negative": "blurry, text"}) == {"type": "ack", "cmd": "template"}
         assert ask({"cmd": "auto", "on": False}) == {"type": "ack", "cmd": "auto"}
         assert ask({"cmd": "interval", "seconds": 30}) == {"type": "ack", "cmd": "interval"}
+        assert ask({"cmd": "scene", "name": "grid"}) == {"type": "ack", "cmd": "scene"}
+        assert ask({"cmd": "intensity", "value": 0.5}) == {"type": "ack", "cmd": "intensity"}
         assert ask({"cmd": "generate", "prompt": "a calm sea"}) == {"type": "ack", "cmd": "generate"}
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and ("image/started", (1, "a calm sea")) not in visuals.events:

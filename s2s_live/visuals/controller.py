@@ -22,7 +22,8 @@ from typing import Any, Callable, Sequence
 
 from ..errors import ConfigError, VisualsError
 from .state import default_state, state_from_values
-from .worker import FAST_SLOTS, worker_main
+from .state import SCENES
+from .worker import FAST_COUNT, FAST_RING, FAST_SIZE, FAST_SLOTS, worker_main
 
 #: Crashes within CRASH_WINDOW seconds after which the worker is not restarted any more.
 MAX_CRASHES = 5
@@ -75,7 +76,10 @@ class VisualsController:
         self._wcfg = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(vars(cfg))
         self._wcfg["_job_delay"] = float(job_delay)
         self._ctx = mp.get_context("spawn")
-        self._fast = self._ctx.RawArray("d", len(FAST_SLOTS))
+        self._fast = self._ctx.RawArray("d", FAST_SIZE)
+        self._fast_n = 0
+        #: WebGL viewer: scene lock (None = follow the music), intensity 0..2, palette bias -1..1
+        self.viewer = {"lock": None, "intensity": 1.0, "palette": 0.0}
         self._proc = None
         self._cmd_q = None
         self._evt_q = None
@@ -111,6 +115,7 @@ class VisualsController:
         self._proc.start()
         self._send(("settings", {"auto": self.auto, "interval": self.interval}))
         self._send(("state", self.state, self.params))
+        self._send(("viewer", dict(self.viewer)))
 
     def start(self) -> None:
         """Spawn the visuals process and wait until its backend is loaded and warm.
@@ -228,6 +233,11 @@ class VisualsController:
         if v is not None:
             f[6] = float(v)
         f[7] = time.monotonic()
+        w = len(FAST_SLOTS)
+        base = FAST_COUNT + 1 + (self._fast_n % FAST_RING) * w
+        f[base:base + w] = f[0:w]
+        self._fast_n += 1
+        f[FAST_COUNT] = float(self._fast_n)  # after the entry: a reader never sees a half-new count
 
     def generate(self, prompt: str | None = None) -> None:
         """Request an image now (``/s2s/visuals/generate [prompt]``, MIDI note); rate-limited."""
@@ -250,6 +260,32 @@ class VisualsController:
             raise ValueError(f"interval seconds={seconds!r} is out of range; expected 1..3600")
         self.interval = s
         self._send(("settings", {"auto": self.auto, "interval": self.interval}))
+
+    def set_scene(self, name: str) -> None:
+        """Lock the viewer's scene family (one of :data:`~.state.SCENES`) or ``"auto"`` (follow
+        the genre and emotion quadrant)."""
+        if name != "auto" and name not in SCENES:
+            raise ValueError(f"scene={name!r} is unknown; expected auto, " + ", ".join(SCENES))
+        self._set_viewer(lock=None if name == "auto" else name)
+
+    def set_intensity(self, value: float) -> None:
+        """Intensity of the viewer's motion, flashes and image warping, 0 (still) .. 2 (wild); 1 default."""
+        v = float(value)
+        if not 0.0 <= v <= 2.0:
+            raise ValueError(f"intensity={value!r} is out of range; expected 0..2")
+        self._set_viewer(intensity=v)
+
+    def set_palette(self, value: float) -> None:
+        """Palette bias of the viewer, -1 (cooler) .. 1 (warmer); 0 = from valence/arousal only."""
+        v = float(value)
+        if not -1.0 <= v <= 1.0:
+            raise ValueError(f"palette={value!r} is out of range; expected -1..1")
+        self._set_viewer(palette=v)
+
+    def _set_viewer(self, **kw) -> None:
+        with self._lock:
+            self.viewer.update(kw)
+            self._send(("viewer", dict(self.viewer)))
 
     def set_params(self, values: Sequence[float]) -> None:
         """Wekinator outputs (``/wek/outputs f×M``, 0..1) -> prompt words and procedural shape."""
@@ -341,6 +377,12 @@ class VisualsController:
                 self.set_auto(bool(value))
             elif name == "interval":
                 self.set_interval(float(value))
+            elif name == "scene":
+                self.set_scene(str(value))
+            elif name == "intensity":
+                self.set_intensity(float(value))
+            elif name == "palette":
+                self.set_palette(float(value))
 
     def _crashed(self, code: int) -> None:
         now = time.monotonic()
@@ -367,5 +409,5 @@ class VisualsController:
         """Counters: requests, generated, dropped (replaced before start), failed, crashes,
         restarts, last_latency_s (request -> image), plus in_flight, pending, ready, backend."""
         return dict(self.counters, in_flight=self._inflight is not None, pending=self._pending is not None,
-                    ready=self._ready, disabled=self._disabled, backend=self.info.get("backend"),
+                    ready=self._ready, disabled=self._disabled, viewer=dict(self.viewer), backend=self.info.get("backend"),
                     pid=self._proc.pid if self._proc is not None else None)

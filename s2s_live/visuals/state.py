@@ -14,6 +14,13 @@ Keys of the state (units and ranges):
 * ``instruments`` tuple of str, most probable first (empty = unknown), from the engine's
   ``instruments/words``; ``vocals`` 0..1 or None (unknown), from ``vocals``; ``vocals_label``
   ``"female vocals"`` / ``"male vocals"`` / ``"vocals"`` / ``"instrumental"`` or None
+* ``tags`` tuple of up to three tag words, most probable first (from ``tags``, the taggers'
+  ``s f s f s f``); ``xy`` (x, y) 0..1 latent map position (``latent/xy``) or None;
+  ``latent`` tuple of up to 8 latent floats (``latent``, an encoder's mean) or ()
+
+Scene families of the WebGL viewer (:data:`SCENES`) are chosen from the genre (or, with no genre,
+the tags) and the emotion quadrant by :func:`scene_for`; :class:`SceneChooser` holds a choice
+until the new one has been stable for ``hold`` seconds.
 """
 
 from __future__ import annotations
@@ -23,6 +30,55 @@ from typing import Any, Mapping
 
 #: Russell quadrant words, as in ``/s2s/emotion/label``.
 QUADRANTS = ("happy", "tense", "sad", "calm")
+
+#: Scene families of the WebGL viewer (``static/scenes.js`` has one fragment shader each).
+SCENES = ("flow", "tunnel", "kaleido", "particles", "reaction", "grid")
+#: Base family per genre (GTZAN labels and the synth's styles); the quadrant shifts it.
+GENRE_SCENE = {
+    "blues": "flow", "classical": "reaction", "country": "flow", "disco": "particles",
+    "hiphop": "grid", "jazz": "kaleido", "metal": "tunnel", "pop": "particles",
+    "reggae": "kaleido", "rock": "tunnel", "techno": "grid", "electronic": "grid",
+    "ambient": "reaction", "ballad": "flow", "dance": "particles", "house": "grid",
+}
+#: Steps along :data:`SCENES` per quadrant: every quadrant change changes the family.
+QUADRANT_SHIFT = {"happy": 0, "tense": 1, "sad": 3, "calm": 4, None: 0}
+
+
+def scene_for(genre: str | None, emotion: str | None, tags: tuple = ()) -> str:
+    """The scene family for a genre label (else the first tag word that names a genre) and an
+    emotion quadrant word. Unknown genres hash to a family; no genre at all is ``"flow"``."""
+    label = genre.lower() if isinstance(genre, str) and genre else None
+    if label is None:
+        label = next((t.lower() for t in tags if isinstance(t, str) and t.lower() in GENRE_SCENE), None)
+    if label is None:
+        base = 0
+    elif label in GENRE_SCENE:
+        base = SCENES.index(GENRE_SCENE[label])
+    else:
+        base = sum(label.encode()) % len(SCENES)  # stable across runs (no hash randomisation)
+    return SCENES[(base + QUADRANT_SHIFT.get(emotion, 0)) % len(SCENES)]
+
+
+class SceneChooser:
+    """The viewer's scene family: :func:`scene_for` of the latest state, changed only after the
+    new family has been the answer for ``hold`` seconds (a flickering genre does not cut)."""
+
+    def __init__(self, *, hold: float = 1.5) -> None:
+        self.hold = float(hold)
+        self.scene = scene_for(None, None)
+        self._cand: str | None = None
+        self._since = 0.0
+
+    def update(self, state: dict, now: float) -> str:
+        """``now`` in seconds (monotonic); returns the current family."""
+        want = scene_for(state.get("genre"), state.get("emotion"), state.get("tags") or ())
+        if want == self.scene:
+            self._cand = None
+        elif want != self._cand:
+            self._cand, self._since = want, now
+        elif now - self._since >= self.hold:
+            self.scene, self._cand = want, None
+        return self.scene
 
 
 def quadrant(valence: float, arousal: float) -> str:
@@ -37,7 +93,7 @@ def default_state() -> dict:
     return {
         "genre": None, "genre_conf": 0.0, "valence": 0.5, "arousal": 0.5, "emotion": None,
         "bpm": 0.0, "key": None, "level": 0.0, "centroid": 0.0, "instruments": (), "vocals": None,
-        "vocals_label": None,
+        "vocals_label": None, "tags": (), "xy": None, "latent": (),
     }
 
 
@@ -113,4 +169,16 @@ def state_from_values(values: Mapping[str, Any], into: dict | None = None) -> di
     vl = values.get("vocals/label")
     if isinstance(vl, str) and vl:
         st["vocals_label"] = vl
+    tg = values.get("tags")  # ("word1", p1, "word2", p2, ...)
+    if isinstance(tg, (tuple, list)):
+        st["tags"] = tuple(w for w in tg[0::2] if isinstance(w, str))[:3]
+    xy = values.get("latent/xy")
+    if xy is not None:
+        try:
+            st["xy"] = (min(1.0, max(0.0, _num(xy[0], 0.5))), min(1.0, max(0.0, _num(xy[1], 0.5))))
+        except (TypeError, IndexError, KeyError):
+            pass
+    lat = values.get("latent")
+    if lat is not None and hasattr(lat, "__len__"):
+        st["latent"] = tuple(_num(x, 0.0) for x in list(lat[:8]))
     return st

@@ -2,19 +2,28 @@
 
 Routes (default http://127.0.0.1:8765):
 
-* ``/`` — the viewer: the latest image fullscreen with a crossfade, the live procedural animation
-  under it, an overlay (genre / emotion / BPM) toggled with the ``o`` key (``f`` fullscreen,
-  ``l`` live layer on/off). Query options: ``?live=0`` (no live layer), ``?fade=S`` crossfade
-  seconds, ``?hold=S`` seconds an image stays over the live layer (0 = until the next one),
-  ``?overlay=1``.
-* ``/control`` — the operator page: edit the prompt template and negative prompt, trigger an
-  image (optionally with a prompt), switch auto mode and its interval.
+* ``/`` — the viewer: WebGL2 shader scenes (``static/scenes.js``) driven by the fast stream and
+  the state, with the latest image as a texture; where WebGL2 is unavailable (or ``?gl=0``) the
+  fallback: the latest image fullscreen with a crossfade over the live procedural animation
+  (server-rendered JPEG frames). Overlay (genre / emotion / BPM) toggled with ``o``, ``f``
+  fullscreen, ``l`` live layer on/off (fallback). Query options: ``?gl=0``, ``?live=0``,
+  ``?fade=S`` crossfade seconds, ``?hold=S`` (fallback), ``?overlay=1``, ``?scale=F`` fixed
+  render scale 0.1..1 (no automatic scaling).
+* ``/control`` — the operator page, one JS file per panel (``ops.js`` holds the connection):
+  prompt template and negative prompt, trigger an image, auto mode and its interval
+  (``control.js``), scene lock / intensity / palette bias (``scenes.js``), the last images
+  (``strip.js``).
 * ``/images/<name>.png`` — generated images from ``out_dir`` (names only, no paths).
 * ``/ws`` — WebSocket. Server -> page JSON: ``hello`` (settings, template, last image),
-  ``image``, ``started``, ``progress``, ``state`` (for the overlay, <= 4/s), ``settings``;
-  binary messages are JPEG frames of the live animation, sent only to pages that asked with
-  ``{"cmd": "live", "on": true}``. Page -> server JSON: ``generate`` (``prompt``), ``auto``
-  (``on``), ``interval`` (``seconds``), ``template`` (``template``, ``negative``), ``live``.
+  ``image``, ``started``, ``progress``, ``state`` (overlay and scene parameters, <= 4/s),
+  ``settings``, ``viewer`` (scene lock, intensity, palette bias), ``fast`` (the fast stream at
+  its native block rate, to pages that asked with ``{"cmd": "fast", "on": true}``: ``v`` rows of
+  ``[t, level, low, mid, high, onset, beats, bpm]``, ``t`` engine monotonic seconds, ``beats`` a
+  running count); binary messages are JPEG frames of the live animation, sent only to pages
+  that asked with ``{"cmd": "live", "on": true}``. Page -> server JSON: ``generate``
+  (``prompt``), ``auto`` (``on``), ``interval`` (``seconds``), ``template`` (``template``,
+  ``negative``), ``live`` (``on``), ``fast`` (``on``), ``scene`` (``name``), ``intensity``
+  (``value``), ``palette`` (``value``).
 
 The server runs an asyncio loop in its own thread; the job thread publishes through
 ``loop.call_soon_threadsafe``. Live frames are rendered and JPEG-encoded in a worker thread of
@@ -53,16 +62,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .state import SCENES
+
 from websockets.exceptions import ConnectionClosed
 
-from ..control import CommandError, check_auto, check_interval, check_prompt, check_text
+from ..control import (CommandError, check_auto, check_intensity, check_interval, check_palette,
+                       check_prompt, check_scene, check_text)
 from ..errors import VisualsError
 
-STATIC = {"/": "index.html", "/index.html": "index.html", "/control": "control.html",
-          "/control.html": "control.html", "/viewer.js": "viewer.js", "/control.js": "control.js",
-          "/style.css": "style.css"}
 _CTYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
            ".css": "text/css; charset=utf-8", ".png": "image/png"}
+#: URL path -> file of the packaged static folder (its own files only: listed once, at import)
+STATIC = {"/" + e.name: e.name for e in resources.files("s2s_live.visuals").joinpath("static").iterdir()
+          if Path(e.name).suffix in _CTYPES and re.fullmatch(r"[a-z0-9_-]+\.[a-z]+", e.name)}
+STATIC.update({"/": "index.html", "/control": "control.html"})
+FAST_HZ = 200.0  #: how often the ring is checked for new fast-stream blocks (86 blocks/s arrive)
+MAX_FAST_ROWS = 64  #: fast-stream rows waiting per page (older ones go first)
 MAX_NAME = 200  #: characters of an image file name
 _IMAGE = re.compile(r"^/images/([A-Za-z0-9][A-Za-z0-9_.-]{0,%d}\.png)$" % (MAX_NAME - 5))
 MAX_IMAGE_BYTES = 64 << 20  #: larger files in out_dir are not served
@@ -100,7 +115,7 @@ def read_image(folder: str | Path, name: str) -> bytes | None:
 class _Client:
     """One page: its connection, bounded outgoing queue and writer task."""
 
-    __slots__ = ("ws", "texts", "frame", "wake", "live", "since", "task", "closed")
+    __slots__ = ("ws", "texts", "frame", "wake", "live", "since", "task", "closed", "fast", "rows")
 
     def __init__(self, ws) -> None:
         self.ws = ws
@@ -108,6 +123,8 @@ class _Client:
         self.frame: bytes | None = None  #: the newest live frame not yet sent
         self.wake = asyncio.Event()
         self.live = False
+        self.fast = False  #: wants the fast stream
+        self.rows: collections.deque = collections.deque(maxlen=MAX_FAST_ROWS)  #: fast rows not yet sent
         self.since: float | None = None  #: monotonic start of the send in progress
         self.task: asyncio.Future | None = None
         self.closed = False
@@ -150,7 +167,11 @@ class WebViewer:
             self._state_t = now
             self.publish({"type": "state", "genre": state.get("genre"), "emotion": state.get("emotion"),
                           "bpm": state.get("bpm"), "valence": state.get("valence"),
-                          "arousal": state.get("arousal"), "key": state.get("key")})
+                          "arousal": state.get("arousal"), "key": state.get("key"),
+                          "level": state.get("level"), "scene": state.get("scene"),
+                          "tags": list(state.get("tags") or ()), "xy": state.get("xy"),
+                          "latent": list(state.get("latent") or ())[:8],
+                          "params": list(self.owner.params)[:16]})
 
     def publish_settings(self, settings: dict) -> None:
         self.publish(dict(settings, type="settings"))
@@ -192,11 +213,13 @@ class WebViewer:
             return
         self._started.set()
         live = asyncio.ensure_future(self._live_loop())
+        fast = asyncio.ensure_future(self._fast_loop())
         watch = asyncio.ensure_future(self._watchdog())
         try:
             await self._stop.wait()
         finally:
             live.cancel()
+            fast.cancel()
             watch.cancel()
             server.close()
             await server.wait_closed()
@@ -239,7 +262,9 @@ class WebViewer:
         t = self.owner.templates
         return json.dumps({"type": "hello", "backend": self.owner.cfg.get("visuals"), "hold": self.mode_hold,
                            "live_fps": self.live_fps, "template": t.template, "negative": t.negative,
-                           "settings": self.owner.settings, "image": self.owner.last_image}, default=str)
+                           "settings": self.owner.settings, "image": self.owner.last_image,
+                           "viewer": self.owner.viewer, "scenes": list(SCENES),
+                           "recent": list(self.owner.recent)}, default=str)
 
     async def _handler(self, ws) -> None:
         sock = ws.transport.get_extra_info("socket") if getattr(ws, "transport", None) else None
@@ -268,6 +293,7 @@ class WebViewer:
         cl.closed = True
         self.clients.pop(cl.ws, None)
         cl.texts.clear()
+        cl.rows.clear()
         cl.frame = None
         if cl.task is not None:
             cl.task.cancel()
@@ -310,9 +336,12 @@ class WebViewer:
             while not cl.closed:
                 await cl.wake.wait()
                 cl.wake.clear()
-                while not cl.closed and (cl.texts or cl.frame is not None):
+                while not cl.closed and (cl.texts or cl.rows or cl.frame is not None):
                     if cl.texts:
                         data: Any = cl.texts.popleft()
+                    elif cl.rows:
+                        data = json.dumps({"type": "fast", "v": list(cl.rows)}, separators=(",", ":"))
+                        cl.rows.clear()
                     else:
                         data, cl.frame = cl.frame, None
                     cl.since = time.monotonic()
@@ -361,6 +390,20 @@ class WebViewer:
             if not cl.live:
                 cl.frame = None
             return None
+        if cmd == "fast":
+            cl.fast = bool(check_auto([self._flag(msg.get("on", True))], "fast"))
+            if not cl.fast:
+                cl.rows.clear()
+            return None
+        if cmd == "scene":  # viewer settings go through the engine's controller (one owner)
+            self.owner.control("scene", check_scene([msg.get("name")], "scene"))
+            return {"type": "ack", "cmd": cmd}
+        if cmd == "intensity":
+            self.owner.control("intensity", check_intensity([msg.get("value")], "intensity"))
+            return {"type": "ack", "cmd": cmd}
+        if cmd == "palette":
+            self.owner.control("palette", check_palette([msg.get("value")], "palette"))
+            return {"type": "ack", "cmd": cmd}
         if cmd == "generate":
             prompt = msg.get("prompt")
             self.owner.control("generate", check_prompt([] if prompt is None else [prompt], "generate"))
@@ -384,11 +427,28 @@ class WebViewer:
             t = self.owner.templates
             self._broadcast(json.dumps({"type": "template", "template": t.template, "negative": t.negative}))
             return {"type": "ack", "cmd": cmd}
-        raise CommandError(f"unknown cmd {cmd[:40]!r}; accepted: generate, auto, interval, template, live")
+        raise CommandError(f"unknown cmd {cmd[:40]!r}; accepted: generate, auto, interval, template, live, "
+                           "fast, scene, intensity, palette")
 
     def _broadcast(self, text: str) -> None:
         for cl in list(self.clients.values()):
             self._queue_text(cl, text)
+
+    # -- fast stream ----------------------------------------------------------------------------
+    async def _fast_loop(self) -> None:
+        """New fast-stream blocks from the shared ring to the pages that asked, batched per send
+        (a page that falls behind keeps only its newest :data:`MAX_FAST_ROWS` rows)."""
+        seen = 0
+        while True:
+            await asyncio.sleep(1.0 / FAST_HZ)
+            seen, rows = self.owner.fast_rows(seen)
+            if not rows:
+                continue
+            rows = [[round(r[0 + 7], 4)] + [round(x, 4) for x in r[:7]] for r in rows]  # t first
+            for cl in list(self.clients.values()):
+                if cl.fast and not cl.closed:
+                    cl.rows.extend(rows)
+                    cl.wake.set()
 
     # -- live animation -------------------------------------------------------------------------
     async def _live_loop(self) -> None:

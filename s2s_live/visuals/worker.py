@@ -10,8 +10,11 @@
   ``("started", id, prompt)``, ``("progress", id, step, total)``,
   ``("image", id, path, meta)``, ``("failed", id, reason)`` and ``("cmd", name, value)``
   forwarded from the control page (generate/auto/interval go through the engine's rate limiter);
-* ``fast`` — a shared float64 array written by the engine's fast stream (:data:`FAST_SLOTS`),
-  read by the live animation without any message passing.
+* ``fast`` — a shared float64 array written by the engine's fast stream: the newest block's
+  values (:data:`FAST_SLOTS`), read by the live animation, then a ring of the last
+  :data:`FAST_RING` blocks (each :data:`FAST_SLOTS` long, ``t`` = engine monotonic seconds) after
+  a write counter at :data:`FAST_COUNT`, which the web viewer streams to the shader pages at the
+  native block rate. No message passing; a torn entry only costs one block of one page's display.
 
 A receiver thread drains ``cmd_q`` continuously (so the engine's queue never backs up while a
 slow diffusion job runs); the main thread runs one job at a time, always the newest waiting one.
@@ -19,6 +22,7 @@ slow diffusion job runs); the main thread runs one job at a time, always the new
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import queue
@@ -36,6 +40,10 @@ from .state import default_state
 #: Slots of the shared fast-stream array.
 FAST_SLOTS = ("level", "low", "mid", "high", "onset", "beats", "bpm", "t")
 FAST_INDEX = {k: i for i, k in enumerate(FAST_SLOTS)}
+FAST_RING = 64  #: blocks kept in the ring (~0.75 s at 86 blocks/s)
+FAST_COUNT = len(FAST_SLOTS)  #: index of the ring's write counter (blocks written so far)
+FAST_SIZE = len(FAST_SLOTS) * (FAST_RING + 1) + 1  #: length of the shared array
+RECENT = 8  #: last images listed to the operator page
 #: Niceness added to the visuals process (it must never win the CPU from the audio engine).
 NICE = 10
 
@@ -126,11 +134,17 @@ class Worker:
         self.state: dict = default_state()
         self.params: tuple = ()
         self.settings: dict = {}
+        #: viewer settings from the engine (scene lock, intensity, palette bias; see web.py)
+        self.viewer: dict = {"lock": None, "intensity": 1.0, "palette": 0.0}
+        from .state import SceneChooser
+
+        self.chooser = SceneChooser()
         self.stop_evt = threading.Event()
         self._cv = threading.Condition()
         self._job: dict | None = None
         self.web = None
         self.last_image: dict | None = None
+        self.recent: collections.deque = collections.deque(maxlen=RECENT)  #: the operator page's strip
         self.run_stamp = time.strftime("%Y%m%d-%H%M%S")
         self.job_delay = float(cfg.get("_job_delay", 0.0))  # test/benchmark hook: a slow backend
 
@@ -144,6 +158,18 @@ class Worker:
             return {}
         return {k: f[i] for i, k in enumerate(FAST_SLOTS)}
 
+    def fast_rows(self, since: int) -> tuple[int, list]:
+        """Ring entries written after block ``since``: (new count, rows of FAST_SLOTS values)."""
+        f = self.fast
+        if f is None:
+            return since, []
+        n = int(f[FAST_COUNT])
+        first = max(since, n - FAST_RING + 1)  # the oldest slot may be being overwritten
+        w = len(FAST_SLOTS)
+        rows = [list(f[FAST_COUNT + 1 + (i % FAST_RING) * w: FAST_COUNT + 1 + (i % FAST_RING + 1) * w])
+                for i in range(first, n)]
+        return n, rows
+
     def _receive(self) -> None:
         while not self.stop_evt.is_set():
             try:
@@ -156,12 +182,17 @@ class Worker:
             kind = msg[0]
             if kind == "state":
                 self.state, self.params = msg[1], tuple(msg[2])
+                self.state["scene"] = self.chooser.update(self.state, time.monotonic())
                 if self.web is not None:
                     self.web.publish_state(self.state)
             elif kind == "job":
                 with self._cv:
                     self._job = msg[1]  # latest wins
                     self._cv.notify()
+            elif kind == "viewer":
+                self.viewer.update(msg[1])
+                if self.web is not None:
+                    self.web.publish(dict(self.viewer, type="viewer"))
             elif kind == "settings":
                 self.settings.update(msg[1])
                 if self.web is not None:
@@ -274,6 +305,7 @@ class Worker:
         meta["timings"]["write_s"] = round(time.perf_counter() - t1, 4)
         self.last_image = {"type": "image", "id": jid, "url": f"/images/{full.name}", "prompt": text,
                            "genre": state.get("genre"), "emotion": state.get("emotion"), "bpm": state.get("bpm")}
+        self.recent.append(self.last_image)
         self.emit("image", jid, str(full), meta)
         if self.web is not None:
             self.web.publish(self.last_image)
