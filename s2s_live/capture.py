@@ -14,6 +14,7 @@ copying, the reader only advances ``read``. Python's GIL makes each integer stor
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from dataclasses import dataclass
@@ -29,8 +30,8 @@ DEVICE_TIMEOUT = 1.0
 REOPEN_INTERVAL = 2.0
 
 
-_HDR = 8  # int64 header slots: written, n_stamps, callbacks, overflows, status_flags, pid, -, -
-_W, _NST, _CB, _OVF, _FLAGS, _PID = range(6)
+_HDR = 8  # int64 header slots: written, n_stamps, callbacks, overflows, status_flags, pid, rt, locked
+_W, _NST, _CB, _OVF, _FLAGS, _PID, _RT, _LOCKED = range(8)
 
 
 def _ring_layout(capacity: int, channels: int, stamps: int, cb_slots: int) -> list[tuple[str, type, tuple]]:
@@ -278,6 +279,65 @@ def _validate_device(spec, samplerate, channels) -> tuple[dict, int, list[int]]:
     return info, sr, sel
 
 
+CAP_IPC_LOCK, CAP_SYS_NICE = 14, 23  #: Linux capability bits
+
+
+def effective_capabilities() -> int:
+    """This process's effective Linux capability mask (0 where there is no /proc/self/status)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(l.split()[1], 16) for l in f if l.startswith("CapEff:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
+def memlock_allowed() -> bool:
+    """Whether this process may lock all its memory (Linux: RLIMIT_MEMLOCK unlimited or
+    CAP_IPC_LOCK). With a smaller limit mlockall(MCL_FUTURE) would make later allocations fail,
+    so the capture process then does not lock at all."""
+    import resource
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    if resource.getrlimit(resource.RLIMIT_MEMLOCK)[0] == resource.RLIM_INFINITY:
+        return True
+    return bool(effective_capabilities() >> CAP_IPC_LOCK & 1)
+
+
+def _lock_memory() -> bool:
+    """mlockall(MCL_CURRENT | MCL_FUTURE) where allowed: every page the capture process has or
+    gets is resident, so the callback never waits for a page to be faulted in or swapped back."""
+    if not memlock_allowed():
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.mlockall(1 | 2) == 0  # MCL_CURRENT | MCL_FUTURE
+    except (OSError, AttributeError):
+        return False
+
+
+def _pretouch(buf) -> None:
+    """Write every page of ``buf`` once (the same bytes back: this process is the ring's only
+    writer), so the callback's first lap of the ring takes no page faults."""
+    v = np.frombuffer(buf, dtype=np.uint8)
+    v[::4096] = v[::4096]
+
+
+def _thread_rt_priority() -> int:
+    """The calling thread's SCHED_FIFO/SCHED_RR priority; 0 when it runs at normal priority."""
+    import os
+
+    try:
+        if os.sched_getscheduler(0) in (os.SCHED_FIFO, os.SCHED_RR):
+            return max(1, os.sched_getparam(0).sched_priority)
+    except (AttributeError, OSError):  # not Linux
+        pass
+    return 0
+
+
 def _capture_main(conn, spec, samplerate, blocksize, channels) -> None:  # pragma: no cover - child
     """The capture process: PortAudio stream -> shared-memory ring. Nothing else runs here,
     so the callback never waits for the analysis thread's GIL."""
@@ -302,10 +362,15 @@ def _capture_main(conn, spec, samplerate, blocksize, channels) -> None:  # pragm
     hdr, last_cb, cb_dur = ring._hdr, ring._last_cb, ring._cb_dur
     n_dur = cb_dur.shape[0]
     perf = time.perf_counter
+    hdr[_RT] = -1  # the callback thread's priority, filled in by its first call
+    hdr[_LOCKED] = 0
+    _pretouch(shm.buf)
 
     def callback(indata, frames, time_info, status):  # noqa: ARG001
         """Only copies the block into the ring and counts; stores its own duration."""
         t0 = perf()
+        if hdr[_RT] < 0:  # once: did JACK (or the host API) give this thread realtime priority?
+            hdr[_RT] = _thread_rt_priority()
         if status:
             hdr[_FLAGS] += 1
             if status.input_overflow:
@@ -325,6 +390,14 @@ def _capture_main(conn, spec, samplerate, blocksize, channels) -> None:  # pragm
         conn.send(("error", f"cannot open input device {info['name']!r}: {exc}"))
         return
     last_cb[0] = perf()
+    # Everything the callback needs exists now. Lock it in memory (no page faults on the
+    # callback path), then stop Python's cyclic GC: the callback makes no cycles (refcounting
+    # frees all it allocates), and a collection that started inside it would walk every object
+    # of this process (numpy, sounddevice: ~10^5) before the block could be copied.
+    hdr[_LOCKED] = int(_lock_memory())
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     conn.send(("ready",))
     while True:
         try:
@@ -560,6 +633,10 @@ class DeviceSource(Source):
             "status_flags": int(h[_FLAGS]),
             "device_lost": self.lost,
             "device_reopened": self.reopens,
+            # the capture callback thread's SCHED_FIFO priority (0: normal scheduling, -1: no
+            # callback yet) and whether the capture process locked its memory (1) or not (0)
+            "capture_rt_priority": int(h[_RT]),
+            "capture_memlocked": int(h[_LOCKED]),
         }
 
 

@@ -1,7 +1,9 @@
 """``s2s-live doctor``: a self-test with one verdict line per check and a non-zero exit on failure.
 
 Checks: the kernel cache is warm (else the next start compiles for ~30 s; checked first, since
-the later checks compile what is missing); PortAudio and input devices; processors build and run
+the later checks compile what is missing); PortAudio and input devices; whether real-time
+scheduling and memory locking are allowed and the JACK server runs with realtime priority (each
+with its one-line fix: docs/architecture.md, "The capture's deadline"); processors build and run
 (numba compiled); models load and match their cards; an OSC loopback round trip through a real
 engine (control ping -> pong and frames on a target); the visuals backend renders.
 """
@@ -153,6 +155,149 @@ def check_visuals(cfg: Config) -> tuple[str, str]:
     return OK, msg
 
 
+# -- real-time scheduling and memory locking (issue 17) ---------------------------------------
+
+#: The one-line fixes printed with a warning (Debian/Ubuntu/Fedora/Arch all read limits.d).
+FIX_LIMITS = ("put '@audio - rtprio 95' and '@audio - memlock unlimited' in "
+              "/etc/security/limits.d/audio.conf")
+FIX_GROUP = "sudo usermod -aG audio $USER, then log out and in again"
+FIX_JACK = ("restart JACK with realtime scheduling: jackd -R -P 70 -d alsa ... "
+            "(qjackctl: Setup > Settings > Realtime)")
+
+
+def _in_audio_group() -> bool | None:
+    try:
+        import grp
+        import os
+
+        gid = grp.getgrnam("audio").gr_gid
+    except (ImportError, KeyError):
+        return None  # no audio group on this system
+    return gid in os.getgroups() or os.getgid() == gid
+
+
+def _fifo_probe(priority: int = 1) -> str:
+    """Try SCHED_FIFO at ``priority`` on a throw-away thread; '' when it worked, else why not."""
+    import os
+    import threading
+
+    res = {"err": "not tried"}
+
+    def probe():
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))  # 0: this thread
+            res["err"] = ""
+        except OSError as exc:
+            res["err"] = exc.strerror or str(exc)
+
+    t = threading.Thread(target=probe, name="s2s-rt-probe")
+    t.start()
+    t.join()
+    return res["err"]
+
+
+def _fix_for_limits() -> str:
+    grp_ok = _in_audio_group()
+    if grp_ok is False:
+        return f"fix: {FIX_LIMITS}; {FIX_GROUP}"
+    return f"fix: {FIX_LIMITS}, then log out and in again"
+
+
+def check_realtime() -> tuple[str, str]:
+    """Whether this user's processes may use SCHED_FIFO (JACK gives its clients' audio threads
+    realtime priority only when they may): RLIMIT_RTPRIO or CAP_SYS_NICE, probed on a thread."""
+    import os
+    import resource
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return OK, "not needed here: the system's audio server schedules its own audio threads"
+    from .capture import CAP_SYS_NICE, effective_capabilities
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_RTPRIO)
+    lim = "unlimited" if soft == resource.RLIM_INFINITY else str(soft)
+    cap = bool(effective_capabilities() >> CAP_SYS_NICE & 1)
+    err = _fifo_probe(1)
+    if not err:
+        how = "CAP_SYS_NICE" if cap and soft == 0 else f"RLIMIT_RTPRIO {lim}"
+        return OK, f"SCHED_FIFO allowed ({how}): JACK can run the capture's audio thread at realtime priority"
+    return WARN, (f"no realtime scheduling (RLIMIT_RTPRIO {lim}, SCHED_FIFO refused: {err}): the capture "
+                  f"thread competes with every other process for the CPU; {_fix_for_limits()}")
+
+
+def check_memlock() -> tuple[str, str]:
+    """Whether the capture process can lock its memory (mlockall: no page faults in the callback)."""
+    import resource
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return OK, "not checked on this system"
+    from .capture import memlock_allowed
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)
+    if memlock_allowed():  # the capture process then calls mlockall (capture._lock_memory)
+        return OK, ("memory locking allowed (" + ("RLIMIT_MEMLOCK unlimited" if soft == resource.RLIM_INFINITY
+                                                   else "CAP_IPC_LOCK") + "): the capture process locks its pages")
+    return WARN, (f"memory locking limited to {soft / 2**20:.0f} MB (RLIMIT_MEMLOCK): the capture process "
+                  f"does not lock its pages, which can then be swapped out or faulted in mid-callback; "
+                  f"{_fix_for_limits()}")
+
+
+def jack_servers() -> list[dict]:
+    """Running JACK servers (jackd/jackdbus) on this machine: pid, name (-n, else 'default'),
+    and the highest realtime priority among their threads (0: no thread is SCHED_FIFO/RR)."""
+    import os
+
+    out = []
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return out
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+            if comm not in ("jackd", "jackdbus"):
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+            prio = 0
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    if os.sched_getscheduler(int(tid)) in (os.SCHED_FIFO, os.SCHED_RR):
+                        prio = max(prio, os.sched_getparam(int(tid)).sched_priority)
+                except OSError:
+                    continue
+        except OSError:  # the process went away while we looked
+            continue
+        name = "default"
+        for i, a in enumerate(argv):
+            if a in ("-n", "--name") and i + 1 < len(argv):
+                name = argv[i + 1]
+            elif a.startswith("--name="):
+                name = a.split("=", 1)[1]
+            elif a == "-d":  # driver options follow; theirs, not the server's
+                break
+        out.append({"pid": pid, "name": name, "realtime_priority": prio, "exe": comm})
+    return out
+
+
+def check_jack() -> tuple[str, str]:
+    """Whether the JACK server this user's clients join (JACK_DEFAULT_SERVER, else 'default')
+    runs its threads at realtime priority; without it every client's period can be late."""
+    import os
+
+    want = os.environ.get("JACK_DEFAULT_SERVER") or "default"
+    servers = [s for s in jack_servers() if s["name"] == want]
+    if not servers:
+        return OK, f"no JACK server named {want!r} running (checked when one is)"
+    s = servers[0]
+    if s["realtime_priority"] > 0:
+        return OK, (f"JACK server {want!r} (pid {s['pid']}) runs with realtime scheduling "
+                    f"(priority {s['realtime_priority']})")
+    return WARN, f"JACK server {want!r} (pid {s['pid']}) runs without realtime scheduling; fix: {FIX_JACK}"
+
+
 def _free_port() -> int:
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
@@ -164,6 +309,7 @@ def _free_port() -> int:
 def run_checks(cfg: Config) -> int:
     results: list[tuple[str, str, str]] = []
     for name, fn in (("kernels", check_kernels), ("portaudio", check_portaudio),
+                     ("realtime", check_realtime), ("memlock", check_memlock), ("jack", check_jack),
                      ("processors", lambda: check_processors(cfg)),
                      ("osc", lambda: check_osc(cfg)), ("visuals", lambda: check_visuals(cfg))):
         try:
