@@ -198,3 +198,27 @@ def test_music_through_the_engine_changes_the_picture_and_osc_locks_the_scene(br
     dist = np.abs(np.median(tense_c, axis=0) - np.median(calm_c, axis=0)).sum()
     assert tense_st["level"] > calm_st["level"], (calm_st, tense_st)
     assert dist > max(20.0, 3 * spread), (calm_c, tense_c)
+
+
+def test_operator_page_locks_the_scene_sets_intensity_palette_and_lists_images(browser, visuals):  # noqa: F811
+    feed = Feeder(visuals, {"genre": ("rock", 0.9), "emotion": (0.8, 0.8), "bpm": 150.0})
+    ops = browser.open(visuals.url.rstrip("/") + "/control")
+    view = browser.open(visuals.url + "?fade=0")  # opened last: the visible tab, which animates
+    try:
+        ops.wait("window.s2s.connected && document.getElementById('scene').options.length === 7")
+        set_ = "(id, v) => { const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); }"
+        ops.eval(f"window.set_ = {set_}; set_('scene', 'reaction'); set_('intensity', '0.4'); set_('palette', '-0.5')")
+        view.wait("(s => s.lock === 'reaction' && s.intensity === 0.4 && s.palette === -0.5)(window.s2s.stats())")
+        _settled_scene(view, "reaction")
+        assert visuals.stats()["viewer"] == {"lock": "reaction", "intensity": 0.4, "palette": -0.5}
+        ops.eval("set_('scene', 'auto')")
+        _settled_scene(view, scene_for("rock", "happy"))  # unlocked: the music's family again
+        for n in (1, 2):
+            visuals.generate()
+            ops.wait(f"document.querySelectorAll('#strip figure').length === {n}")
+        assert ops.eval("document.querySelector('#strip figure').dataset.id") == "2"  # newest first
+        view.wait("window.s2s.stats().imageId === 2")  # the viewer took it as its texture
+    finally:
+        ops.close()
+        view.close()
+        feed.close()
