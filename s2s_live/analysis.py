@@ -42,6 +42,7 @@ import numpy as np
 from . import __version__
 from .config import Config
 from .errors import AudioFileError, ConfigError, S2SError
+from .features import KEY_TAU
 from .frames import SR_RECIPE
 from .processor import Output, Processor
 
@@ -539,9 +540,15 @@ def summarize(table: list[dict], rows: list[dict], outputs: Sequence[Output]) ->
                 tempo = float(np.median(t))
                 break
     s["tempo"] = tempo
-    keys = Counter(k for k in (col("key") if table and "key" in table[0] else []) if k)
+    # the live key accumulates evidence (KEY_TAU s): its first KEY_TAU s (at most half the
+    # file) are a guess still forming, so the summary counts the stable key after that
+    keys = Counter()
+    if table and "key" in table[0]:
+        t_end = float(table[-1].get("time") or 0.0)
+        skip = min(KEY_TAU, 0.5 * t_end)
+        keys = Counter(t["key"] for t in table if t.get("key") and float(t.get("time") or 0.0) >= skip)
     s["key"] = keys.most_common(1)[0][0] if keys else None
-    s["key_share"] = keys.most_common(1)[0][1] / len(table) if keys else None
+    s["key_share"] = keys.most_common(1)[0][1] / sum(keys.values()) if keys else None
     for name, out in (("dbfs", "loudness_dbfs"), ("centroid", "centroid_hz")):
         s[out] = _mean_std(col(name)) if table and name in table[0] else None
     emo = emotion_source(by)

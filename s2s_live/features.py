@@ -27,11 +27,13 @@ import numba
 import numpy as np
 import scipy.fft
 
+from .dsp.chroma import peak_chroma, peak_tuning, spectral_peaks
 from .dsp.fft import RFFTPlan, _rfft
 from .dsp.spectral import (COL_BANDS, COL_BANDWIDTH, COL_CENTROID, COL_CHROMA, COL_CONTRAST, COL_FLATNESS,
                            COL_FLUX, COL_MFCC, COL_POWER, COL_RMS, COL_ROLLOFF, COL_ZCR, INSTRUMENT_BANDS,
                            N_BANDS, N_COL, N_CONTRAST, N_MFCC, SpectralStream)
 from .frames import FAST_BLOCK, SR_RECIPE
+from .labels import Hysteresis
 from .processor import Output, Processor
 from .recipe import GTZAN_FEATURES, HOP_LENGTH, N_FFT
 
@@ -42,6 +44,9 @@ PITCH_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 KEY_NAMES = tuple(f"{p} major" for p in PITCH_NAMES) + tuple(f"{p} minor" for p in PITCH_NAMES)
+#: KeyProcessor's evidence time constant (s); the analyze summary skips the first KEY_TAU s
+#: (at most half the file) of live keys, while that evidence is still building
+KEY_TAU = 30.0
 
 
 def db_to_unit(db: float) -> float:
@@ -87,11 +92,27 @@ def _fast_block(block, hist, window, bitrev, tw, post, work, spec, frame, band_l
     return rms, flux / nb
 
 
+#: live tempo range (BPM): every nonzero ``bpm`` lies in it, the interpolated period is clamped
+BPM_MIN, BPM_MAX = 60.0, 200.0
+#: tempo prior: log-normal in BPM around TEMPO_PRIOR_BPM, TEMPO_PRIOR_OCTAVES wide (1 sigma)
+TEMPO_PRIOR_BPM, TEMPO_PRIOR_OCTAVES = 110.0, 0.7
+#: weights of the autocorrelation at 1, 2 and 3 periods in a candidate's score: a period whose
+#: multiples also repeat (the beat under its bar) beats a tatum that repeats alone
+TEMPO_COMB = (1.0, 0.5, 0.33)
+#: continuity: a candidate within ~5 % of the current period scores up to this factor higher,
+#: so the clip's tempo does not flip between 3:2 / 4:3 related candidates every update
+TEMPO_BOOST = 1.3
+
+
 @numba.njit(cache=True, nogil=True)
-def _beat_period(env, pos, lag_min, lag_max, acf):  # pragma: no cover
-    """Autocorrelation of the onset ring env (newest at pos-1) for lags lag_min..lag_max,
-    weighted by a log-normal prior around 120 BPM (lag 43 at 86 blocks/s); returns the best
-    fractional lag (parabolic interpolation) or 0 when the envelope is flat."""
+def _beat_period(env, pos, p_min, p_max, rate, prev, boost, acf):  # pragma: no cover
+    """Beat period (blocks, fractional, in [p_min, p_max]) of the onset ring env (newest at
+    pos-1), or 0 when the envelope is flat or has no clear periodicity.
+
+    A candidate integer lag L scores max(0, Σ_k c_k·r(k·L)) (r the normalised autocorrelation,
+    c = TEMPO_COMB) times the log-normal tempo prior, times ``boost`` near the previous period
+    ``prev`` (5 % wide, 1 = no continuity preference); the winner is refined by a parabola
+    through r and clamped to [p_min, p_max]. acf needs 3 * floor(p_max) + 2 entries."""
     n = env.shape[0]
     mean = 0.0
     for i in range(n):
@@ -103,17 +124,28 @@ def _beat_period(env, pos, lag_min, lag_max, acf):  # pragma: no cover
         e0 += d * d
     if e0 <= 1e-12:
         return 0.0
-    best = -1e300
-    bi = -1
-    for lag in range(lag_min - 1, lag_max + 2):
+    l_lo = int(np.ceil(p_min))
+    l_hi = int(np.floor(p_max))
+    top = min(3 * l_hi + 1, n - 1)
+    for lag in range(l_lo - 1, top + 1):
         a = 0.0
         for i in range(lag, n):
             a += (env[(pos + i) % n] - mean) * (env[(pos + i - lag) % n] - mean)
         acf[lag] = a / e0
-    for lag in range(lag_min, lag_max + 1):
-        bpm = 60.0 * 22050.0 / 256.0 / lag
-        w = np.exp(-0.5 * (np.log2(bpm / 120.0) / 1.0) ** 2)
-        v = acf[lag] * w
+    best = -1e300
+    bi = -1
+    for lag in range(l_lo, l_hi + 1):
+        sc = 0.0
+        for k in range(3):
+            if (k + 1) * lag <= top:
+                sc += TEMPO_COMB[k] * acf[(k + 1) * lag]
+        if sc < 0.0:
+            sc = 0.0
+        bpm = 60.0 * rate / lag
+        w = np.exp(-0.5 * (np.log2(bpm / TEMPO_PRIOR_BPM) / TEMPO_PRIOR_OCTAVES) ** 2)
+        if prev > 0.0:
+            w *= 1.0 + (boost - 1.0) * np.exp(-0.5 * (np.log(lag / prev) / 0.05) ** 2)
+        v = sc * w
         if v > best:
             best = v
             bi = lag
@@ -122,11 +154,8 @@ def _beat_period(env, pos, lag_min, lag_max, acf):  # pragma: no cover
     y0, y1, y2 = acf[bi - 1], acf[bi], acf[bi + 1]
     den = y0 - 2.0 * y1 + y2
     off = 0.5 * (y0 - y2) / den if den < 0.0 else 0.0
-    if off > 0.5:
-        off = 0.5
-    if off < -0.5:
-        off = -0.5
-    return bi + off
+    per = bi + min(0.5, max(-0.5, off))
+    return min(p_max, max(p_min, per))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -194,10 +223,10 @@ class FastStream(Processor):
         self.bands = np.zeros(3, np.float32)
         self.rate = sr / block  # blocks per second
         self.env = np.zeros(int(6.0 * self.rate), np.float64)  # 6 s of onset strength
-        self.acf = np.zeros(int(60.0 * self.rate / 60.0) + 4, np.float64)
-        self.lag_min = int(np.floor(60.0 * self.rate / 200.0))
-        self.lag_max = int(np.ceil(60.0 * self.rate / 60.0))
-        self.acf = np.zeros(self.lag_max + 3, np.float64)
+        # beat periods in blocks for BPM_MAX..BPM_MIN (25.8..86.1 at 86.1 blocks/s)
+        self.p_min = 60.0 * self.rate / BPM_MAX
+        self.p_max = 60.0 * self.rate / BPM_MIN
+        self.acf = np.zeros(3 * int(np.floor(self.p_max)) + 2, np.float64)
         self.reset()
 
     def reset(self) -> None:
@@ -212,7 +241,7 @@ class FastStream(Processor):
 
     def warmup(self) -> None:
         self.process(np.zeros(self.block, np.float32))
-        _beat_period(self.env, 0, self.lag_min, self.lag_max, self.acf)
+        _beat_period(self.env, 0, self.p_min, self.p_max, self.rate, 0.0, TEMPO_BOOST, self.acf)
         _beat_phase(self.env, 0, 43.0, 4)
         self.reset()
 
@@ -241,7 +270,8 @@ class FastStream(Processor):
         n = self.env.shape[0]
         c = self.count  # blocks seen; the newest block has index c - 1
         if c >= int(2.0 * self.rate) and c % int(0.5 * self.rate) == 0:
-            per = _beat_period(self.env, c % n, self.lag_min, self.lag_max, self.acf)
+            per = _beat_period(self.env, c % n, self.p_min, self.p_max, self.rate, self.period, TEMPO_BOOST,
+                               self.acf)
             if per > 0.0:
                 n_beats = int(min(c, n) / per) - 1
                 off = _beat_phase(self.env, c % n, per, max(1, min(4, n_beats)))
@@ -486,51 +516,81 @@ class PitchProcessor(Processor):
 
 
 # -- key ---------------------------------------------------------------------------------------
-class KeyProcessor(_CoreUser):
-    """Key and mode by Krumhansl–Schmuckler: correlate an exponentially averaged chroma
-    (time constant ``tau`` seconds, energy weighted) with the 24 rotated Krumhansl–Kessler
-    profiles. ``key/strength`` is the winning correlation (-1..1)."""
+class KeyProcessor(Processor):
+    """Key and mode: Krumhansl–Schmuckler on a tuned spectral-peak chroma, with hysteresis.
+
+    Each hop, the last ``n_fft`` samples (8192 = 0.37 s at 22050 Hz) give up to 60 spectral peaks
+    (:mod:`s2s_live.dsp.chroma`). Their deviation from the A440 grid is accumulated with a
+    ``tuning_tau``-second time constant into the tuning estimate (``tuning_cents``, -50..50), and
+    their chroma, folded after removing that tuning and with harmonics 2..4 put back on their
+    fundamental, is accumulated with a ``tau``-second time constant (weighted by the hop's
+    length in seconds, so the hop size does not change the evidence). The accumulated chroma is
+    correlated with the 24 rotated Krumhansl–Kessler profiles; the stable key
+    (:class:`~s2s_live.labels.Hysteresis`) changes only when another key's correlation leads by
+    ``margin`` for ``hold`` seconds, except during the first ``warmup_s`` seconds of pitched
+    input, when it follows the best profile. ``key/strength`` is the stable key's correlation
+    (-1..1). Temperley's (Kostka–Payne) profiles were tried and agreed less with Essentia on
+    4q_train (docs/features.md).
+    Until any pitched evidence arrives the key is "C major" with strength 0.
+    """
 
     name = "key"
     outputs = (
         Output("key", type="s", range=None, doc='estimated key, e.g. "A minor"'),
         Output("key/id", type="i", range=(0.0, 23.0), labels=KEY_NAMES,
                doc="key index: 0..11 C..B major, 12..23 C..B minor"),
-        Output("key/strength", range=(-1.0, 1.0), doc="correlation of the chroma with the winning profile"),
+        Output("key/strength", range=(-1.0, 1.0), doc="correlation of the chroma with the stable key's profile"),
     )
 
-    def __init__(self, core: SpectralStream, tau: float = 8.0) -> None:
-        super().__init__(core)
-        self.tau = tau
+    def __init__(self, *, tau: float = KEY_TAU, tuning_tau: float = 60.0, margin: float = 0.05, hold: float = 2.0,
+                 warmup_s: float = 5.0, n_fft: int = 8192, sr: int = SR_RECIPE) -> None:
+        for name, v, lo, hi in (("tau", tau, 0.5, 3600.0), ("tuning_tau", tuning_tau, 0.5, 3600.0),
+                                ("margin", margin, 0.0, 1.0), ("hold", hold, 0.0, 3600.0)):
+            if not isinstance(v, (int, float)) or not lo <= v <= hi:
+                raise ValueError(f"{name}={v!r} is invalid; expected {lo:g}..{hi:g}")
+        if n_fft not in (2048, 4096, 8192, 16384) or n_fft > sr:
+            raise ValueError(f"n_fft={n_fft!r} is invalid; expected 2048, 4096, 8192 or 16384 (<= sr)")
+        self.tau, self.tuning_tau, self.n_fft, self.sr = float(tau), float(tuning_tau), n_fft, sr
+        self.warmup_s = float(warmup_s)
         prof = []
         for base in (KK_MAJOR, KK_MINOR):
             for k in range(12):
                 p = np.roll(base, k)
                 prof.append((p - p.mean()) / np.linalg.norm(p - p.mean()))
         self.profiles = np.array(prof)
+        self.window = np.hanning(n_fft + 1)[:-1]
         self.acc = np.zeros(12, np.float64)
-        self.tmp = np.zeros(12, np.float64)
-        self.row = np.zeros(N_COL, np.float64)
+        self.chroma = np.zeros(12, np.float64)
+        self.stable = Hysteresis(KEY_NAMES, margin=margin, hold=hold)
+        self.reset()
 
     def reset(self) -> None:
-        super().reset()
         self.acc[:] = 0.0
+        self.tz = 0j  # accumulated tuning evidence (complex, see peak_tuning)
+        self.evidence = 0.0  # seconds of pitched input accumulated (saturates at tau)
+        self.stable.reset()
+
+    @property
+    def tuning_cents(self) -> float:
+        """The current tuning estimate in cents relative to A440 (-50..50; 0 before evidence)."""
+        return float(100.0 * np.angle(self.tz) / (2.0 * np.pi)) if abs(self.tz) > 0.0 else 0.0
 
     def process(self, frame):
-        self._update(frame)
-        c = self.core
-        a = np.exp(-c.hop_length / (self.tau * c.sr))
-        for m in range(max(0, c.next_col - c.new_cols), c.next_col):
-            r = c.row(m)
-            w = r[COL_RMS]
-            self.acc *= a
-            self.acc += w * r[COL_CHROMA:COL_CHROMA + 12]
+        dt = frame.n_new22 / self.sr
+        freqs, mags = spectral_peaks(y=frame.y22[-self.n_fft:], sr=self.sr, window=self.window)
+        self.tz = self.tz * np.exp(-dt / self.tuning_tau) + dt * peak_tuning(freqs=freqs, mags=mags)
+        peak_chroma(freqs=freqs, mags=mags, tuning=self.tuning_cents / 100.0, out=self.chroma)
+        self.acc *= np.exp(-dt / self.tau)
+        self.acc += dt * self.chroma
         v = self.acc - self.acc.mean()
         nv = float(np.linalg.norm(v))
         if nv < 1e-12:
             return {"key": "C major", "key/id": 0, "key/strength": 0.0}
+        self.evidence = min(self.tau, self.evidence + dt)
         corr = self.profiles @ (v / nv)
-        k = int(np.argmax(corr))
+        if self.evidence < self.warmup_s:  # too little evidence to hold on to a key: follow the best
+            self.stable.reset()
+        k, _ = self.stable.update(corr, frame.time)
         return {"key": KEY_NAMES[k], "key/id": k, "key/strength": float(corr[k])}
 
 
@@ -806,4 +866,4 @@ def default_processors(cfg) -> list[Processor]:
     window = float(getattr(cfg, "window", 30.0)) if cfg is not None else 30.0
     core = SpectralStream(history=max(32.0, window + 2.5))
     return [FastStream(), LevelProcessor(), RecipeStats(core, window=window), PitchProcessor(),
-            SpectralDescriptors(core), KeyProcessor(core)]
+            SpectralDescriptors(core), KeyProcessor()]

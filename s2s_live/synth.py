@@ -66,10 +66,6 @@ STYLES: dict[str, Style] = {
 DEFAULT_ORDER = ("pop", "techno", "ballad", "reggae", "rock", "ambient")
 
 
-def _midi_hz(n: float) -> float:
-    return 440.0 * 2.0 ** ((n - 69) / 12.0)
-
-
 class MusicSynth:
     """Endless synthetic music, one style per section.
 
@@ -81,21 +77,29 @@ class MusicSynth:
         Seed of the small random variations (noise, humanised velocities).
     section_seconds : float
         Length of each style's section in seconds (rounded to whole bars). Default 20 s.
-    styles : sequence of str or None
-        Style names to cycle through (see ``STYLES``); default ``DEFAULT_ORDER``.
+    styles : sequence of str or Style, or None
+        Styles to cycle through: names from ``STYLES`` or :class:`Style` instances (e.g.
+        ``dataclasses.replace(STYLES["pop"], bpm=90)`` for drums at a known tempo); default
+        ``DEFAULT_ORDER``.
+    tuning_cents : float
+        Detuning of every pitched note from A440, in cents (-100..100; known-answer key tests).
     """
 
-    def __init__(self, *, sr: int = 44100, seed: int = 0, section_seconds: float = 20.0, styles=None):
+    def __init__(self, *, sr: int = 44100, seed: int = 0, section_seconds: float = 20.0, styles=None,
+                 tuning_cents: float = 0.0):
         if sr <= 0:
             raise ValueError(f"sr must be positive, got {sr}")
         if section_seconds <= 0:
             raise ValueError(f"section_seconds must be positive, got {section_seconds}")
+        if not -100.0 <= tuning_cents <= 100.0:
+            raise ValueError(f"tuning_cents must be in -100..100, got {tuning_cents}")
         names = tuple(styles) if styles else DEFAULT_ORDER
         for n in names:
-            if n not in STYLES:
-                raise ValueError(f"unknown style {n!r}; expected one of {sorted(STYLES)}")
+            if not isinstance(n, Style) and n not in STYLES:
+                raise ValueError(f"unknown style {n!r}; expected one of {sorted(STYLES)} or a Style")
         self.sr = int(sr)
-        self.styles = [STYLES[n] for n in names]
+        self.a4 = 440.0 * 2.0 ** (tuning_cents / 1200.0)
+        self.styles = [n if isinstance(n, Style) else STYLES[n] for n in names]
         self.section_seconds = float(section_seconds)
         self.rng = np.random.default_rng(seed)
         self._buf = np.zeros(0, dtype=np.float32)
@@ -183,6 +187,10 @@ class MusicSynth:
         if end > start:
             y[start:end] += x[: end - start]
 
+    def _hz(self, n: float) -> float:
+        """Frequency of MIDI note n at this synth's tuning."""
+        return self.a4 * 2.0 ** ((n - 69) / 12.0)
+
     def _t(self, seconds: float) -> np.ndarray:
         return np.arange(int(seconds * self.sr)) / self.sr
 
@@ -218,7 +226,7 @@ class MusicSynth:
         n_harm = 2 + int(8 * st.brightness)
         y = np.zeros_like(t)
         for note in notes:
-            y += self._harmonics(_midi_hz(note + 12 * (st.name != "ballad")), t, n_harm, 3.0 if st.drive == 0 else 0.5)
+            y += self._harmonics(self._hz(note + 12 * (st.name != "ballad")), t, n_harm, 3.0 if st.drive == 0 else 0.5)
         env = np.minimum(1.0, t / 0.005) * np.exp(-t * (2.5 if st.name != "ballad" else 0.8))
         return 0.22 * y * env * rng.uniform(0.85, 1.0)
 
@@ -226,7 +234,7 @@ class MusicSynth:
         t = np.arange(n + int(0.5 * self.sr)) / self.sr
         y = np.zeros_like(t)
         for note in notes:
-            f = _midi_hz(note + 12)
+            f = self._hz(note + 12)
             for det in (-0.15, 0.15):
                 y += self._harmonics(f * 2 ** (det / 12), t, 3, 0.0)
         env = np.minimum(1.0, t / 0.6) * np.minimum(1.0, np.maximum(0.0, (t[-1] - t) / 0.5))
@@ -235,6 +243,6 @@ class MusicSynth:
     def _bass(self, note: int, dur_samples: float, st: Style) -> np.ndarray:
         t = self._t(max(0.05, dur_samples / self.sr))
         n_harm = 1 + int(6 * st.brightness)
-        y = self._harmonics(_midi_hz(note), t, n_harm, 1.0)
+        y = self._harmonics(self._hz(note), t, n_harm, 1.0)
         env = np.minimum(1.0, t / 0.004) * np.minimum(1.0, (t[-1] - t) / 0.01 + 1e-9)
         return 0.4 * y * env
