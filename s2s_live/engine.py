@@ -381,6 +381,7 @@ class Engine:
         st.set("frames", a.frames)
         st.set("dropped", a.dropped)
         st.set("nonfinite", a.nonfinite)
+        st.set("clamped", a.clamped)
         st.set("ring_overruns", src.ring.overruns)
         for k, v in self.osc.counters().items():
             st.set(k, v)

@@ -71,24 +71,36 @@ class Frame:
         return self.y16[SR_VAE - self.n_new16 :]
 
 
-@numba.njit(cache=True, nogil=True)
-def _mix_sanitize(src, n, sel, out):  # pragma: no cover
-    """Mean of channels ``sel`` of src[:n] into out[:n]; non-finite samples become 0.
+#: Largest sample magnitude analysed (+30 dBFS). Float sources may exceed 1.0 a little
+#: (inter-sample peaks, hot float WAVs); 1e30 is garbage whose squares overflow the running
+#: sums and every statistic after them, so such samples are clamped here and counted.
+SAMPLE_LIMIT = 32.0
 
-    Returns the number of non-finite samples replaced.
+
+@numba.njit(cache=True, nogil=True)
+def _mix_sanitize(src, n, sel, out, counts):  # pragma: no cover
+    """Mean of channels ``sel`` of src[:n] into out[:n]; non-finite samples become 0 and
+    samples beyond +-SAMPLE_LIMIT are clamped to it.
+
+    Adds the number of non-finite samples to counts[0] and of clamped ones to counts[1].
     """
-    bad = 0
     m = sel.shape[0]
+    lim = SAMPLE_LIMIT
     for i in range(n):
         acc = 0.0
         for j in range(m):
             v = src[i, sel[j]]
             if not np.isfinite(v):
-                bad += 1
+                counts[0] += 1
                 v = 0.0
+            elif v > lim:
+                counts[1] += 1
+                v = lim
+            elif v < -lim:
+                counts[1] += 1
+                v = -lim
             acc += v
         out[i] = acc / m
-    return bad
 
 
 class _History:
@@ -193,7 +205,9 @@ class FrameAssembler:
         self._fast_done = 0
         self.frame.index = -1
         self.in_samples = 0
-        self.nonfinite = 0
+        self._counts = np.zeros(2, np.int64)  # non-finite, clamped (written by _mix_sanitize)
+        self.nonfinite = 0  #: non-finite samples replaced by 0 since reset
+        self.clamped = 0  #: samples beyond +-SAMPLE_LIMIT clamped since reset
         self.dropped = 0
         self.frames = 0
 
@@ -201,14 +215,16 @@ class FrameAssembler:
         self._rs22.warmup()
         self._rs16.warmup()
         src = np.zeros((16, int(self.sel.max()) + 1), dtype=np.float32)
-        _mix_sanitize(src, 16, self.sel, self._mono)
+        _mix_sanitize(src, 16, self.sel, self._mono, np.zeros(2, np.int64))
 
     # -- streaming ------------------------------------------------------------------------
     def push(self, chunk: np.ndarray, n: int) -> None:
         """Consume ``chunk[:n]`` (capture rate, frames x channels)."""
         if n > self.max_chunk:
             raise ValueError(f"chunk of {n} frames exceeds max_chunk={self.max_chunk}")
-        self.nonfinite += _mix_sanitize(chunk, n, self.sel, self._mono)
+        c = self._counts
+        _mix_sanitize(chunk, n, self.sel, self._mono, c)
+        self.nonfinite, self.clamped = int(c[0]), int(c[1])
         self.in_samples += n
         mono = self._mono[:n]
         k = self._rs22.process(mono, self._out22)

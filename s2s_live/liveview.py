@@ -53,7 +53,8 @@ def render(engine) -> list[str]:
         f"s2s-live  {s['source']:<6} up {s['uptime_s']:7.1f}s  hop {s['hop']:.3f}s  health: {health}",
         "startup   " + startup_line(engine, s),
         f"audio     callbacks {c.get('callbacks', 0):>8}  overflows {c.get('overflows', 0):>4}  "
-        f"nonfinite {c.get('nonfinite', 0):>4}  ring overruns {c.get('ring_overruns', 0):>4}",
+        f"nonfinite {c.get('nonfinite', 0):>4}  clamped {c.get('clamped', 0):>4}  "
+        f"ring overruns {c.get('ring_overruns', 0):>4}",
         f"frames    emitted {c.get('frames', 0):>8}  dropped {c.get('dropped', 0):>4}  "
         f"osc sent {c.get('osc_sent', 0):>9}  osc errors {c.get('osc_errors', 0):>4}  errors {c.get('errors', 0):>4}",
         f"ms p50/p99  frame {ms('frame')}  fast {ms('fast')}  osc {ms('osc')}  latency {ms('latency')}",

@@ -184,3 +184,37 @@ def test_error_rate_window_under_threads():
     sent = total - c.get("errors_unsent", 0)
     assert 1 <= sent <= ERROR_RATE * windows, (sent, windows)
     e.stop()
+
+
+# -- huge finite samples ------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["1e30 block", "3e38 click"])
+def test_huge_finite_samples_are_clamped_and_the_models_recover(kind):
+    """1e30 for half a second, or a 10-sample click at 3e38, inside music: every value stays
+    finite (running sums used to overflow into NaN for the rest of the run), what was clamped is
+    counted, and genre/emotion still answer after the window has passed."""
+    from s2s_live.config import Config
+    from s2s_live.frames import FrameAssembler
+    from s2s_live.pipeline import analyze_array, build_processors
+    from s2s_live.synth import MusicSynth
+
+    sr = 22050
+    y = np.zeros(40 * sr, np.float32)
+    MusicSynth(sr=sr, seed=3, section_seconds=40, styles=["techno"]).render_into(y)
+    if kind == "1e30 block":
+        y[5 * sr : int(5.5 * sr)] = 1e30
+        n_bad = int(0.5 * sr)
+    else:
+        y[5 * sr : 5 * sr + 10] = 3e38
+        n_bad = 10
+    a = FrameAssembler(samplerate=sr, channels=[0], hop=0.25)
+    seg = np.ascontiguousarray(y[4 * sr : 7 * sr, None])
+    for i in range(0, seg.shape[0], 4096):
+        a.push(seg[i : i + 4096], min(4096, seg.shape[0] - i))
+    assert a.clamped == n_bad and a.nonfinite == 0
+    rows = analyze_array(y, sr, build_processors(Config()), hop=0.25)
+    for r in rows:
+        for k, v in r.items():
+            if isinstance(v, (float, np.floating, np.ndarray)) and np.asarray(v).dtype.kind == "f":
+                assert np.all(np.isfinite(v)), f"{k} at {r['time']:.2f} s is not finite"
+    late = [r for r in rows if r["time"] >= 38.0]
+    assert late and all(r["genre"][0] and r["emotion/label"] for r in late)
