@@ -496,7 +496,9 @@ class MappingProcessor(Processor):
             self.recording = bool(on)
 
     def set_running(self, on: bool) -> None:
-        if on and self._session is None:
+        """Run (or stop). Accepted while a first training is in progress, as Wekinator does: the
+        outputs start when it finishes."""
+        if on and self._session is None and not self.training:
             raise ModelError("the mapping is not trained yet; record examples and train first")
         with self._lock:
             self.running = bool(on)
@@ -562,6 +564,11 @@ class MappingProcessor(Processor):
             self._thread.start()
 
     def _worker(self) -> None:
+        try:  # import the training libraries now, in this thread, not at the first train (~3 s cold)
+            import sklearn.neighbors  # noqa: F401
+            import skl2onnx  # noqa: F401
+        except ImportError:
+            pass  # reported when a training needs them
         done = 0
         while True:
             with self._lock:
@@ -598,7 +605,7 @@ class MappingProcessor(Processor):
         self._out[:] = 0.0
 
     def warmup(self) -> None:
-        pass  # nothing compiles; a trained session is warmed when it is built
+        self._start_worker()  # nothing compiles; the worker imports scikit-learn/skl2onnx meanwhile
 
     def close(self) -> None:
         with self._lock:
