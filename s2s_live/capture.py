@@ -394,9 +394,13 @@ def _capture_main(conn, spec, samplerate, blocksize, channels) -> None:  # pragm
     # allocates no tracked objects, and none ran inside it in 7,490 callbacks measured.)
     hdr[_LOCKED] = int(_lock_memory())
     conn.send(("ready",))
+    # Block in recv() (the GIL released) until "stop" or the engine's end of the pipe closes:
+    # a polling loop here would take this process's GIL several times a second, and the
+    # realtime callback thread would then wait on a normal-priority thread that a busy machine
+    # may not schedule for milliseconds (priority inversion through the GIL).
     while True:
         try:
-            if conn.poll(0.2) and conn.recv()[0] == "stop":
+            if conn.recv()[0] == "stop":
                 break
         except (EOFError, OSError):  # the engine is gone
             break

@@ -36,16 +36,22 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from helpers import JackPlayer, JackServer, OSCRecorder, jack_running, reinit_portaudio  # noqa: E402
 
 
-def idle_baseline(seconds: float) -> dict:
-    import sounddevice as sd
-
-    cnt = {"cb": 0, "ovf": 0}
+def _counting_callback(cnt: dict):
+    """The idle stream's callback: counts callbacks and overflow flags into ``cnt``, nothing else."""
 
     def cb(indata, frames, t, status):  # noqa: ARG001
         if status.input_overflow:
             cnt["ovf"] += 1
         cnt["cb"] += 1
 
+    return cb
+
+
+def idle_baseline(seconds: float) -> dict:
+    import sounddevice as sd
+
+    cnt = {"cb": 0, "ovf": 0}
+    cb = _counting_callback(cnt)
     with sd.InputStream(device="system", channels=2, samplerate=48000, blocksize=256, callback=cb):
         time.sleep(seconds)
     return cnt
@@ -331,11 +337,7 @@ def soak(args) -> int:
                 live = _LiveClient(e.last["web_url"])
             e.pause()
         cnt = {"cb": 0, "ovf": 0}
-
-        def cb(indata, frames, t, status):  # noqa: ARG001 - only counts, like the engine's
-            if status.input_overflow:
-                cnt["ovf"] += 1
-            cnt["cb"] += 1
+        cb = _counting_callback(cnt)
 
         first_mem: dict[str, dict] = {}
         k_eng = 0
