@@ -135,6 +135,7 @@ def run_engine(cfg: Config) -> int:
     """
     import time
 
+    from . import modelcard
     from .engine import Engine
     from .liveview import LiveView
 
@@ -165,6 +166,8 @@ def run_engine(cfg: Config) -> int:
             web = f"; viewer {web_url} (operator page: {web_url}control)"
         print(f"s2s-live {__version__}: {eng.source.label} at {eng.source.samplerate} Hz -> OSC {targets}{ctl}{web}",
               flush=True)
+        for problem in modelcard.incomplete_folders(cfg.models_dir):
+            print(f"s2s-live: warning: {problem}", file=sys.stderr, flush=True)
         prep = eng.preparation
         if prep is not None:
             where = prep.state.folder or "numba's default cache"

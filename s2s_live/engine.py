@@ -212,6 +212,8 @@ class Engine:
         if self.visuals is not None:
             self.visuals.wait_started()
         self.osc.send_meta(self.meta())
+        for problem in getattr(self.models, "problems", ()):  # e.g. a card.json deleted by hand
+            self.report_error("models", problem)
         self._stop.clear()
         self.finished.clear()
         self._chunk = np.zeros((self.pipeline.assembler.max_chunk, self.source.channels), dtype=np.float32)

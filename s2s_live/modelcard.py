@@ -206,6 +206,20 @@ def verify_sha256(folder: str | Path, card: dict) -> Path:
     return m
 
 
+def incomplete_folders(models_dir: str | Path) -> list[str]:
+    """One line per sub-folder of ``models_dir`` holding ``model.onnx`` without ``card.json``:
+    such a model is never loaded (there is no card to verify it against), which must be said
+    rather than silently dropped. Hidden folders are ignored."""
+    root = Path(models_dir)
+    if not root.is_dir():
+        return []
+    return [f"model folder {p.name!r} has {MODEL_FILE} but no {CARD_FILE}: it is not loaded "
+            "(restore the card or re-export the model)"
+            for p in sorted(root.iterdir())
+            if not p.name.startswith(".") and p.is_dir() and (p / MODEL_FILE).exists()
+            and not (p / CARD_FILE).exists()]
+
+
 def write_card(folder: str | Path, card: dict) -> dict:
     """Fill ``sha256`` from ``folder/model.onnx``, validate and write ``card.json``; return it."""
     folder = Path(folder)

@@ -218,3 +218,42 @@ def test_huge_finite_samples_are_clamped_and_the_models_recover(kind):
                 assert np.all(np.isfinite(v)), f"{k} at {r['time']:.2f} s is not finite"
     late = [r for r in rows if r["time"] >= 38.0]
     assert late and all(r["genre"][0] and r["emotion/label"] for r in late)
+
+
+# -- a deleted card.json ------------------------------------------------------------------------
+def test_a_model_folder_without_its_card_is_reported_not_dropped_silently(tmp_path):
+    """The emotion head's card.json deleted by hand: the engine still runs the rest, says so in
+    /s2s/error, `doctor` fails that folder by name and `run`'s start-up prints one line."""
+    import shutil
+    from pathlib import Path
+
+    from helpers import OSCRecorder
+
+    from s2s_live.config import Config
+    from s2s_live.doctor import FAIL, check_models
+    from s2s_live.engine import Engine
+
+    src = Path(__file__).resolve().parents[1] / "models"
+    for n in ("tagger-msd", "tagger-mtt", "genre", "emotion"):
+        shutil.copytree(src / n, tmp_path / n)
+    (tmp_path / "emotion" / "card.json").unlink()
+    res = check_models(Config(models_dir=str(tmp_path)))
+    assert any(v == FAIL and "'emotion'" in m and "card.json" in m for v, _, m in res), res
+    rec = OSCRecorder()
+    e = Engine(Config(source="synth", targets=[f"127.0.0.1:{rec.port}"], control_port=0, visuals="none",
+                      models_dir=str(tmp_path)))
+    try:
+        e.start()
+        errs = rec.wait_for("/s2s/error", 1, timeout=20)
+        assert any(a[0] == "models" and "'emotion'" in a[1] and "card.json" in a[1] for _, a in errs), errs
+        assert rec.wait_for("/s2s/genre", 1, timeout=20)  # the other models keep serving
+    finally:
+        e.stop()
+        rec.close()
+    cfg = tmp_path / "show.toml"
+    cfg.write_text(f'models_dir = "{tmp_path}"\n')
+    r = _cli("run", "--synth", "--config", cfg, "--seconds", "1", "--quiet", "--visuals", "none",
+             "--control-port", "0", "--target", "127.0.0.1:9", timeout=180)
+    assert r.returncode == 0, r.stderr[-2000:]
+    warn = [ln for ln in r.stderr.splitlines() if "card.json" in ln]
+    assert len(warn) == 1 and warn[0].startswith("s2s-live: warning:") and "'emotion'" in warn[0], r.stderr
