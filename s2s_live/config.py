@@ -51,6 +51,7 @@ class Config:
     hysteresis_margin: float = 0.1  #: a new top label must lead by this probability (0..1) ...
     hysteresis_hold: float = 0.5  #: ... for this many seconds before */changed fires (0..3600)
     tagger_interval: float = 0.5  #: seconds between tagged 3-s patches: 0 (every hop) or 0.05..10
+    tagger_patch: float = 3.0  #: seconds of newest audio per tagged patch, 1.0..3.0 (docs/models.md)
     models_dir: str = str(DEFAULT_MODELS_DIR)  #: folder of shipped/custom models
     models: dict[str, str] = field(default_factory=dict)  #: slot -> model name under models_dir
     # --- OSC ----------------------------------------------------------------------------
@@ -95,7 +96,7 @@ class Config:
     visuals_size: int = 512  #: image width = height in px, multiple of 8 in 64..2048
     visuals_steps: int = 2  #: diffusion steps per image, 1..50 (sd-turbo: 1-4)
     visuals_guidance: float = 0.0  #: classifier-free guidance, 0..30 (0 for turbo models, ~7 classic SD)
-    visuals_strength: float = 0.0  #: img2img continuity from the previous image: 0 off, 0.3..0.7 evolve
+    visuals_strength: float = 0.5  #: diffusers img2img continuity from the previous image: 0 off, 0.3..0.7 evolve
     visuals_device: str = "auto"  #: diffusers device: "auto" | "cpu" | "cuda[:N]"
     visuals_taesd: str | None = None  #: local TAESD folder for a faster decode on CUDA; None = model's VAE
     visuals_prompts: str | None = None  #: prompt templates TOML; None = packaged data/prompts.toml
@@ -152,6 +153,9 @@ class Config:
         ti = self.tagger_interval
         if isinstance(ti, bool) or not isinstance(ti, (int, float)) or not (ti == 0 or 0.05 <= ti <= 10.0):
             bad("tagger_interval", ti, "0 (every hop) or seconds in 0.05..10")
+        tp = self.tagger_patch
+        if isinstance(tp, bool) or not isinstance(tp, (int, float)) or not 1.0 <= tp <= 3.0:
+            bad("tagger_patch", tp, "seconds in 1.0..3.0")
         if not isinstance(self.hysteresis_margin, (int, float)) or not 0.0 <= self.hysteresis_margin <= 1.0:
             bad("hysteresis_margin", self.hysteresis_margin, "a probability in 0..1")
         if not isinstance(self.hysteresis_hold, (int, float)) or not 0.0 <= self.hysteresis_hold <= 3600.0:

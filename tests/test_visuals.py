@@ -15,7 +15,7 @@ from s2s_live.errors import ConfigError, VisualsError
 from s2s_live.visuals import VisualsController
 from s2s_live.visuals.procedural import Animator, palette, render, render_state
 from s2s_live.visuals.prompt import build_prompt, check_template, emotion_words, load_templates, tempo_words
-from s2s_live.visuals.state import quadrant, state_from_values
+from s2s_live.visuals.state import SCENES, SceneChooser, quadrant, scene_for, state_from_values
 from s2s_live.visuals.worker import save_image
 
 
@@ -363,3 +363,28 @@ def test_prompt_names_the_voice():
     assert "woman singing" in p
     p = build_prompt({"genre": "soul", "vocals": 0.1, "vocals_label": "instrumental"}, t).text
     assert "no people" in p and "singing" not in p
+
+
+def test_scene_family_from_genre_tags_and_quadrant_held_until_stable():
+    assert scene_for("rock", "happy") == "tunnel" and scene_for("rock", "tense") == "kaleido"
+    assert scene_for(None, "calm", ("ambient", "chill")) == scene_for("ambient", "calm")  # tags stand in
+    for g in ("rock", "jazz", "some new genre"):  # every quadrant change changes the family
+        assert len({scene_for(g, q) for q in ("happy", "tense", "sad", "calm")}) == 4
+    assert all(scene_for(g, q) in SCENES for g in ("x", "", None) for q in ("happy", None))
+    ch = SceneChooser(hold=1.0)
+    rock = {"genre": "rock", "emotion": "happy"}
+    assert ch.update(rock, 0.0) == "flow"  # a candidate, not yet stable
+    assert ch.update({"genre": "jazz", "emotion": "happy"}, 0.5) == "flow"  # flicker restarts the hold
+    assert ch.update(rock, 0.6) == "flow" and ch.update(rock, 1.2) == "flow"
+    assert ch.update(rock, 1.7) == "tunnel"
+    st = state_from_values({"tags": ("guitar", 0.9, "rock", 0.5, "loud", 0.2), "latent/xy": (0.2, 1.7)})
+    assert st["tags"] == ("guitar", "rock", "loud") and st["xy"] == (0.2, 1.0)
+
+
+def test_scene_style_preset_joins_the_genre_style():
+    t = load_templates()
+    base = build_prompt({"genre": "rock", "bpm": 120.0}, t)
+    tunnel = build_prompt({"genre": "rock", "bpm": 120.0, "scene": "tunnel"}, t)
+    assert tunnel.parts["style"] == base.parts["style"] + ", " + t.scenes["tunnel"]
+    assert t.scenes["tunnel"] in tunnel.text and t.scenes["tunnel"] not in base.text
+    assert set(t.scenes) == set(SCENES)  # a preset for every family

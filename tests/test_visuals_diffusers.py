@@ -115,5 +115,15 @@ def test_controller_end_to_end_with_diffusers_worker(tiny_model, tmp_path, analy
 
         with Image.open(path) as im:
             assert im.size == (64, 64)
+        # image-to-image continuity is the default: the next image starts from this one
+        # (visuals_strength 0.5 of 2 steps = one denoising step)
+        n = len(ev)
+        ctl.generate()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(a == "image" for a, _ in ev[n:]):
+            ctl.poll()
+            time.sleep(0.02)
+        assert [args[1] for a, args in ev[n:] if a == "image/progress"] == [1.0]
+        assert ctl.info["strength"] == 0.5
     finally:
         ctl.stop()

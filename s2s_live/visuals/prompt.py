@@ -13,6 +13,9 @@ Parts never contradict each other in energy: a genre scene or tempo entry may de
 (happy/tense = high, sad/calm = low) the genre's ``calm_subject``/``lively_subject`` is used
 instead (or the default scene when it has none) and contradicting tempo words are left out, so
 "calm, serene" never meets "a storm of fire".
+
+The state's ``scene`` (the WebGL viewer's family when the job starts) adds that family's
+``[scenes]`` style preset to ``{style}``, so the image suits the shader it is projected through.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class PromptTemplates:
     voice: dict = field(default_factory=dict)
     params: list[dict] = field(default_factory=list)
     tempo_energy: list[tuple[float, str, int]] = field(default_factory=list)
+    scenes: dict[str, str] = field(default_factory=dict)  #: scene family -> style words
 
     def with_template(self, template: str | None = None, negative: str | None = None) -> "PromptTemplates":
         """A copy with a new template and/or negative prompt (checked like a loaded file)."""
@@ -58,6 +62,7 @@ class PromptTemplates:
             template if template is not None else self.template,
             negative if negative is not None else self.negative,
             self.default, self.genres, self.tempo, self.emotions, self.voice, self.params, self.tempo_energy,
+            self.scenes,
         )
 
 
@@ -109,6 +114,7 @@ def load_templates(path: str | Path | None = None) -> PromptTemplates:
             voice=dict(data.get("voice", {})),
             params=[dict(p) for p in data.get("params", [])],
             tempo_energy=tempo_e,
+            scenes={str(k): str(v) for k, v in data.get("scenes", {}).items()},
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise VisualsError(f"prompt templates {where} are malformed: {exc!r}") from None
@@ -219,9 +225,11 @@ def build_prompt(state: Mapping[str, Any], templates: PromptTemplates, *,
             lab = str(state.get("vocals_label") or "")
             kind = {"female vocals": "female", "male vocals": "male"}.get(lab, "vocals")
             voice = str(templates.voice.get(kind, templates.voice.get("vocals", "")))
+    style = str(entry.get("style", templates.default.get("style", "")))
+    scene_style = templates.scenes.get(str(state.get("scene") or ""), "")
     parts = {
         "subject": subject,
-        "style": str(entry.get("style", templates.default.get("style", ""))),
+        "style": f"{style}, {scene_style}" if style and scene_style else style or scene_style,
         "tempo": tempo,
         "instruments": _join_instruments(state.get("instruments") or ()),
         "emotion": emotion_words(float(state.get("valence", 0.5)), float(state.get("arousal", 0.5)),

@@ -118,7 +118,7 @@ def make_backend(cfg: dict):
         return DiffusionBackend(
             cfg.get("visuals_model") or "", device=cfg.get("visuals_device", "auto"),
             steps=int(cfg.get("visuals_steps", 2)), guidance=float(cfg.get("visuals_guidance", 0.0)),
-            size=int(cfg.get("visuals_size", 512)), strength=float(cfg.get("visuals_strength", 0.0)),
+            size=int(cfg.get("visuals_size", 512)), strength=float(cfg.get("visuals_strength", 0.5)),
             taesd=cfg.get("visuals_taesd"))
     raise VisualsError(f"visuals={kind!r} is invalid; expected 'procedural' or 'diffusers'")
 
@@ -260,6 +260,8 @@ class Worker:
         jid = int(job["id"])
         t_start = time.time()
         state = job.get("state") or self.state
+        # the family the viewer shows (locked, else chosen from the music): its style preset
+        state = dict(state, scene=self.viewer.get("lock") or self.chooser.scene)
         params = tuple(job.get("params") or self.params)
         built = build_prompt(state, self.templates, params=params)
         text = job.get("prompt") or built.text
@@ -291,7 +293,7 @@ class Worker:
             "genre": state.get("genre"), "genre_conf": state.get("genre_conf"),
             "emotion": {"label": state.get("emotion"), "valence": state.get("valence"),
                         "arousal": state.get("arousal")},
-            "bpm": state.get("bpm"), "key": state.get("key"), "params": list(params),
+            "bpm": state.get("bpm"), "key": state.get("key"), "params": list(params), "scene": state.get("scene"),
             "parts": built.parts, "created": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t_start)),
         }
         t1 = time.perf_counter()

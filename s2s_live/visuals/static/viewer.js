@@ -231,8 +231,10 @@
       mode: "webgl", fps: Math.round(fps * 10) / 10, scale: Math.round(scale * 1000) / 1000,
       width: canvas.width, height: canvas.height, settled, scene, next, frames: s2s.frames,
       lastBeat, beats, level: Math.round(m.level * 1000) / 1000, lock: view.lock, intensity: view.intensity, palette: view.palette,
-      target: m.target, imageId: s2s.imageId, renderer: gl.getParameter(gl.RENDERER),
+      target: m.target, imageId: s2s.imageId, renderer,
     });
+    const dbg = gl.getExtension("WEBGL_debug_renderer_info");
+    const renderer = String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
     s2s.mode = "webgl"; document.body.dataset.mode = "webgl";
     canvas.style.display = "block";
     resize();
