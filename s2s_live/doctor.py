@@ -95,6 +95,13 @@ def check_models(cfg: Config) -> list[tuple[str, str, str]]:
     return out
 
 
+def check_mappings(cfg: Config) -> list[tuple[str, str, str]]:
+    """Saved mappings (docs/mapping.md): each loads and matches its card, its examples read."""
+    from .mapping import check_saved
+
+    return [(OK if ok else FAIL, f"mapping:{name}", msg) for ok, name, msg in check_saved(cfg.mapper_dir)]
+
+
 def check_osc(cfg: Config) -> tuple[str, str]:
     from pythonosc.osc_message import OscMessage
 
@@ -319,7 +326,7 @@ def run_checks(cfg: Config) -> int:
         results.append((v, name, msg))
         print(_line(v, name, msg), flush=True)
         if name == "processors":
-            for r in check_models(cfg):
+            for r in check_models(cfg) + check_mappings(cfg):
                 results.append(r)
                 print(_line(*r), flush=True)
     failed = [r for r in results if r[0] == FAIL]

@@ -891,3 +891,30 @@ def save_mapping(root: Path, name: str, input_names: Sequence[str], output_names
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+def check_saved(folder: str | None = None) -> list[tuple[bool, str, str]]:
+    """``s2s-live doctor``: every saved mapping's (ok, name, message). A trained one is loaded and
+    verified by the model host's loader (sha256, names, shapes, a dummy run); every examples.csv
+    is read. An absent folder gives no rows."""
+    root = mappings_dir(folder)
+    rows: list[tuple[bool, str, str]] = []
+    if not root.is_dir():
+        return rows
+    for f in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            X, _, ins, outs = read_examples(f / CSV_FILE)
+            msg = f"{X.shape[0]} examples, {len(ins)} input values, outputs {outs}"
+            if (f / modelcard.CARD_FILE).is_file():
+                from .inference import OnnxProcessor
+
+                card = OnnxProcessor(f, smoothing=0.0).card
+                if card["input"].get("recipe") != RECIPE or not isinstance(card.get("mapping"), dict):
+                    raise ModelError(f"its card is not a mapping's (recipe {card['input'].get('recipe')!r})")
+                msg += "; trained model loads and matches its card (sha256, names, shapes)"
+            else:
+                msg += "; not trained"
+            rows.append((True, f.name, msg))
+        except (ModelError, ConfigError, OSError, ValueError) as exc:
+            rows.append((False, f.name, str(exc)))
+    return rows

@@ -213,6 +213,12 @@ def test_corrupt_mapping_refused_old_keeps_running(eng, folder):
         assert after["running"] and after["mapping"] == "perf" and after["examples"] == before["examples"]
         eng.rec.clear()
         assert len(eng.rec.wait_for("/wek/outputs", 3, timeout=5)) >= 3
+        # doctor checks every saved mapping through the model host's loader
+        from s2s_live import doctor
+
+        rows = {name: (v, msg) for v, name, msg in doctor.check_mappings(eng.cfg)}
+        assert rows["mapping:perf"][0] == doctor.OK and "matches its card" in rows["mapping:perf"][1]
+        assert rows["mapping:bad"][0] == doctor.FAIL and "is not a number" in rows["mapping:bad"][1]
     finally:
         ctl.close()
 
