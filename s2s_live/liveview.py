@@ -70,6 +70,13 @@ def render(engine) -> list[str]:
         extra.append(f"bpm {_fmt(fast['bpm'])}")
     lines.append("          " + "  ".join(extra) if extra else "          (no model outputs)")
     lines.append("targets   " + ", ".join(s["targets"]))
+    v = s.get("visuals")
+    if isinstance(v, dict):
+        view = v.get("viewer") or {}
+        url = getattr(getattr(engine, "visuals", None), "url", None)
+        lines.append(f"visuals   {v.get('backend') or NONE}  {url or 'no viewer'}  images {v.get('generated', 0)} "
+                     f"(dropped {v.get('dropped', 0)}, failed {v.get('failed', 0)})  "
+                     f"scene {view.get('lock') or 'auto'}  intensity {float(view.get('intensity', 1.0)):.2f}")
     return lines
 
 
