@@ -52,11 +52,16 @@ def test_record_from_jack_sine(jack_server, jack_play, tmp_path):
         assert c.meta["rms"] == pytest.approx(0.5 / np.sqrt(2) * HAMMING_RMS, abs=0.005)
         assert np.abs(y[:20]).max() < 0.5 * 0.09 and np.abs(y).max() == pytest.approx(0.5, abs=0.01)  # windowed
     rows = dshow.table(items, f0="pyin")
-    for r in rows:
+    # The JACK dummy driver wakes late now and then (see test_engine_jack): the discontinuity
+    # smears the spectrum of the clip it lands in. A clip may miss on centroid only where the
+    # capture counted an overflow during it; the median must hold.
+    for c, r in zip(items, rows):
         assert r["f0_hz"] == pytest.approx(440.0, abs=2.0)
         assert r["voiced"] > 0.7
-        assert r["centroid_hz"] == pytest.approx(440.0, rel=0.02)
-        assert r["rms_max"] == pytest.approx(0.5 / np.sqrt(2), rel=0.03)  # the envelope peaks mid-window
+        assert r["rms"] == pytest.approx(0.5 / np.sqrt(2), rel=0.02)  # the envelope is of the input (window divided out)
+        if c.meta["overflows"] == 0:
+            assert r["centroid_hz"] == pytest.approx(440.0, rel=0.02), c.meta
+    assert float(np.median([r["centroid_hz"] for r in rows])) == pytest.approx(440.0, rel=0.02)
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +93,7 @@ def test_add_synth_and_show(dataset, tmp_path, capsys):
         if c.label == "sine":  # the added file: known f0, level and cut
             assert r["f0_hz"] == pytest.approx(220.0, abs=1.0)
             assert r["input_rms"] == pytest.approx(0.25 / np.sqrt(2), abs=1e-3)
+            assert r["rms"] == pytest.approx(0.25 / np.sqrt(2), rel=0.02)  # the envelope of the input
             assert c.meta["offset_s"] in (0.0, 1.0) and c.meta["source_sr"] == 44100
         if c.label == "am":  # amplitude modulation keeps the carrier's pitch
             assert r["f0_hz"] == pytest.approx(c.meta["params"]["f0"], rel=0.03)

@@ -5,7 +5,8 @@ mean fundamental over the clip's voiced frames (pYIN; or YIN over the frames wit
 ``f0="yin"``, 100x faster and without a voicing decision), ``voiced`` — the share of frames that
 count; ``centroid_hz`` — the mean spectral centroid over the same loud frames; ``rms`` and
 ``rms_max`` — mean and peak of the RMS envelope (frame 512, hop 256: 63 values a clip, kept in
-``rms_envelope``); ``pca_1``/``pca_2`` — the clip's place in the PCA of the FFT magnitudes.
+``rms_envelope``; of the input before the Hamming window for recorded and added clips, so that
+the envelope shows the sound, not the window); ``pca_1``/``pca_2`` — the clip's place in the PCA of the FFT magnitudes.
 
 Figures (matplotlib, Agg): ``pca.png`` (PCA of each clip's FFT magnitude spectrum, scaled to unit
 norm so that level does not dominate, coloured by label), ``f0.png`` (f0 against centroid per
@@ -36,13 +37,18 @@ SCALAR_COLUMNS = ("name", "label", "source", "f0_hz", "voiced", "centroid_hz", "
 FIGURES = ("pca.png", "f0.png", "centroid.png", "envelopegram.png")
 
 
-def clip_row(*, y: np.ndarray, sr: int = SR, f0: str = "pyin") -> dict:
-    """The descriptors of one clip (see the module docstring); NaN f0 when no frame is voiced."""
+def clip_row(*, y: np.ndarray, sr: int = SR, f0: str = "pyin", window: np.ndarray | None = None) -> dict:
+    """The descriptors of one clip (see the module docstring); NaN f0 when no frame is voiced.
+
+    ``window``: the analysis window the clip was cut with (e.g. :func:`~.store.hamming`, whose
+    minimum is 0.08); the RMS envelope is then that of ``y / window``, the input's own dynamics,
+    since the window's shape would otherwise be the same hump in every clip's envelope."""
     import librosa
 
     if f0 not in ("pyin", "yin"):
         raise ConfigError(f"f0={f0!r} is invalid; expected 'pyin' or 'yin'")
-    env = librosa.feature.rms(y=y, frame_length=RMS_FRAME, hop_length=HOP)[0]
+    raw = y if window is None else (y / window).astype(np.float32)
+    env = librosa.feature.rms(y=raw, frame_length=RMS_FRAME, hop_length=HOP)[0]
     # uncentred frames for the means: zero padding past the clip's ends is a step that would
     # pull the edge frames' centroid up (a 440 Hz sine read 476 Hz with centred frames)
     cen = librosa.feature.spectral_centroid(y=y, sr=sr, n_fft=N_FFT, hop_length=HOP, center=False)[0]
@@ -82,12 +88,15 @@ def table(items: list[Clip], *, f0: str = "pyin", progress: bool = False) -> lis
     """One row per clip: name, label, source, the descriptors and the PCA coordinates."""
     from tqdm import tqdm
 
+    from .store import hamming
+
+    win = hamming()
     X = np.stack([c.audio() for c in items]) if items else np.zeros((0, SR), np.float32)
     rows = []
     for c, y in zip(tqdm(items, desc="clips", disable=not progress), X):
         r = {"name": c.name, "label": c.label, "source": str(c.meta.get("source", "")),
              "input_rms": float(c.meta.get("input_rms", float("nan")))}
-        r.update(clip_row(y=y, f0=f0))
+        r.update(clip_row(y=y, f0=f0, window=win if c.meta.get("window") == "hamming" else None))
         rows.append(r)
     P = fft_pca(X)
     for r, (a, b) in zip(rows, P):
@@ -117,22 +126,22 @@ def plot_all(out: Path, rows: list[dict]) -> list[str]:
     def col(k):
         return np.array([r[k] for r in rows], dtype=np.float64)
 
-    def legend(ax):
-        if labs:
+    def finish(fig, ax, name, xlabel, ylabel, title, legend=True):
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        if labs and legend:
             ax.legend(fontsize=8, loc="best", markerscale=1.5)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=DPI)
+        plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(7, 5.5))
     p1, p2 = col("pca_1"), col("pca_2")
     for i, l in enumerate(labs):
         m = lab == l
         ax.scatter(p1[m], p2[m], s=18, color=cols[i], label=f"{l} ({int(m.sum())})")
-    ax.set_xlabel("PC 1")
-    ax.set_ylabel("PC 2")
-    ax.set_title("PCA of the FFT magnitudes (unit-norm spectra)")
-    legend(ax)
-    fig.tight_layout()
-    fig.savefig(out / "pca.png", dpi=DPI)
-    plt.close(fig)
+    finish(fig, ax, "pca.png", "PC 1", "PC 2", "PCA of the FFT magnitudes (unit-norm spectra)")
 
     fig, ax = plt.subplots(figsize=(7, 5.5))
     f0, cen = col("f0_hz"), col("centroid_hz")
@@ -143,13 +152,7 @@ def plot_all(out: Path, rows: list[dict]) -> list[str]:
         ax.set_yscale("log")
     if np.isfinite(cen).any():
         ax.set_xscale("log")
-    ax.set_xlabel("spectral centroid (Hz, mean)")
-    ax.set_ylabel("f0 (Hz, mean of voiced frames)")
-    ax.set_title("f0 per clip")
-    legend(ax)
-    fig.tight_layout()
-    fig.savefig(out / "f0.png", dpi=DPI)
-    plt.close(fig)
+    finish(fig, ax, "f0.png", "spectral centroid (Hz, mean)", "f0 (Hz, mean of voiced frames)", "f0 per clip")
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     fin = cen[np.isfinite(cen)]
@@ -160,13 +163,7 @@ def plot_all(out: Path, rows: list[dict]) -> list[str]:
             ax.hist(v, bins=bins, histtype="stepfilled", alpha=0.45, color=cols[i], label=l, edgecolor=cols[i])
     if fin.size:
         ax.set_xscale("log")
-    ax.set_xlabel("spectral centroid (Hz, mean per clip)")
-    ax.set_ylabel("clips")
-    ax.set_title("spectral centroid per label")
-    legend(ax)
-    fig.tight_layout()
-    fig.savefig(out / "centroid.png", dpi=DPI)
-    plt.close(fig)
+    finish(fig, ax, "centroid.png", "spectral centroid (Hz, mean per clip)", "clips", "spectral centroid per label")
 
     order = sorted(range(len(rows)), key=lambda i: (rows[i]["label"], rows[i]["name"]))
     n_env = max((len(r["rms_envelope"]) for r in rows), default=1)
@@ -187,12 +184,9 @@ def plot_all(out: Path, rows: list[dict]) -> list[str]:
         if b < len(order):
             ax.axhline(b, color="w", linewidth=0.8)
     ax.set_yticks([(a + b) / 2 for a, b, _ in bounds], [f"{l} ({b - a})" for a, b, l in bounds], fontsize=8)
-    ax.set_xlabel("time in clip (s)")
-    ax.set_title("envelopegram: RMS envelope of every clip, sorted by label")
     fig.colorbar(im, ax=ax, label="RMS (dBFS)")
-    fig.tight_layout()
-    fig.savefig(out / "envelopegram.png", dpi=DPI)
-    plt.close(fig)
+    finish(fig, ax, "envelopegram.png", "time in clip (s)", "", "envelopegram: RMS envelope of every clip, sorted by label",
+           legend=False)
     return list(FIGURES)
 
 

@@ -308,6 +308,7 @@ def record(folder, *, seconds: float, label: str = "live", device=None, samplera
         if log:
             log(f"recording {want} s from {name!r} at {src.samplerate} Hz into {str(d)!r}")
         last_audio = time.perf_counter()
+        ovf_seen = int(src.counters().get("overflows", 0))
         win = hamming()
         while len(out) < want:
             n = src.ring.read_into(chunk, fa.max_chunk)
@@ -323,11 +324,13 @@ def record(folder, *, seconds: float, label: str = "live", device=None, samplera
             if f is None:
                 continue
             raw = f.y16
+            ovf_now = int(src.counters().get("overflows", 0))
             rms = float(np.sqrt(np.mean(raw.astype(np.float64) ** 2)))
             out.append(write_clip(d, y=raw * win, stem=f"{stem}-{len(out):04d}", meta={
                 "label": label, "source": f"live:{name}", "offset_s": round(float(f.time) - 1.0, 4),
                 "source_sr": int(src.samplerate), "window": "hamming", "input_rms": rms,
-                "overflows": int(src.counters().get("overflows", 0))}))
+                "overflows": ovf_now - ovf_seen}))  # capture overflows during this clip
+            ovf_seen = ovf_now
             if log:
                 log(f"  {out[-1].name}: input RMS {rms:.4f}")
     finally:

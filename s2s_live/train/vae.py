@@ -268,7 +268,8 @@ def _dataset_split(folder, rng, fraction: float):
     labels = Counter(c.label for c in items)
     desc = f"s2s-live dataset {str(folder)}: {len(items)} clips (" + ", ".join(f"{k} {v}" for k, v in sorted(labels.items())) + ")"
     split = f"{int(te.sum())} of {len(items)} clips held out for metrics (whole source files for added clips)"
-    return X[~te], X[te], desc, split
+    held_keys = sorted({k for k, t in zip(keys, te) if t})
+    return X[~te], X[te], desc, split, held_keys
 
 
 def encode_means(enc, X: np.ndarray, batch: int = 256) -> np.ndarray:
@@ -319,7 +320,7 @@ def train(data: str | Path | None, out_dir: str | Path, *, seed: int = 0, params
     tr_idx = [i for i, c in enumerate(clips) if c.artist not in held]
     te_idx = [i for i, c in enumerate(clips) if c.artist in held]
     if ds_mode:  # the user's clips only ("syn_*" then holds them)
-        syn_tr, syn_te, ds_desc, ds_split = _dataset_split(data, rng, heldout_fraction)
+        syn_tr, syn_te, ds_desc, ds_split, ds_held = _dataset_split(data, rng, heldout_fraction)
     else:
         synth, kinds = sounds.dataset(n=p.n_synth, sr=SR, seed=seed)
         n_syn_te = max(1, p.n_synth // 10)
@@ -425,6 +426,8 @@ def train(data: str | Path | None, out_dir: str | Path, *, seed: int = 0, params
                  if clips else f"{n_syn_te} synthetic sounds held out")
     training = {"data": str(data) if data is not None else "synthetic", "data_provenance": prov, "split": split,
                 "hyperparameters": hp, "seed": seed, "command": export.command_line()}
+    if ds_mode:
+        training["heldout"] = ds_held[:200]  # source files (added clips) or clip names
     if init_card is not None:
         training["init"] = {"model": str(init_folders(init)[0]), "sha256": init_card.get("sha256"),
                             "data_provenance": (init_card.get("training") or {}).get("data_provenance")}
