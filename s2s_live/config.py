@@ -99,6 +99,9 @@ class Config:
     visuals_strength: float = 0.5  #: diffusers img2img continuity from the previous image: 0 off, 0.3..0.7 evolve
     visuals_device: str = "auto"  #: diffusers device: "auto" | "cpu" | "cuda[:N]"
     visuals_taesd: str | None = None  #: local TAESD folder for a faster decode on CUDA; None = model's VAE
+    visuals_video: str | None = None  #: video mode: local Stable Video Diffusion folder (or cached id); None = off
+    visuals_video_frames: int = 8  #: frames per loop, 2..25
+    visuals_video_steps: int = 4  #: denoising steps per loop, 1..50
     visuals_prompts: str | None = None  #: prompt templates TOML; None = packaged data/prompts.toml
     visuals_live_fps: float = 20.0  #: live procedural animation in the web viewer, frames/s (0 off, <=60)
     # --- run ----------------------------------------------------------------------------

@@ -456,6 +456,8 @@ class ModelHost:
         self.margin, self.hold = margin, hold
         self.slots: dict[str, ModelSlot] = {}
         self._lock = threading.Lock()  # serialises loads (control thread), never taken per hop
+        #: one line per model folder that could not be hosted (said at start, in /s2s/error too)
+        self.problems: list[str] = modelcard.incomplete_folders(self.models_dir)
 
     def _build(self, name: str) -> OnnxProcessor:
         folder = modelcard.resolve(self.models_dir, name)
@@ -581,4 +583,5 @@ def _tagger(host: "ModelHost", cfg):
     if not all((Path(cfg.models_dir) / n / modelcard.CARD_FILE).is_file() for n in TAGGER_MODELS):
         return None
     msd, mtt = (host._build(n) for n in TAGGER_MODELS)
-    return TaggerProcessor(msd, mtt, interval=getattr(cfg, "tagger_interval", 0.5))
+    return TaggerProcessor(msd, mtt, interval=getattr(cfg, "tagger_interval", 0.5),
+                           patch=getattr(cfg, "tagger_patch", 3.0))

@@ -36,6 +36,7 @@ from .processor import Output, Processor
 
 TAGGER_MODELS = ("tagger-msd", "tagger-mtt")
 DEFAULT_INTERVAL = 0.5  #: seconds between tagged patches live (see docs/benchmarks.md)
+DEFAULT_PATCH = 3.0  #: seconds of newest audio per patch (shorter follows changes sooner: docs/models.md)
 EMBED = 200  #: penultimate size of each tagger
 N_TOP = 3
 
@@ -61,6 +62,9 @@ class TaggerProcessor(Processor):
         The loaded tagger models (input kind ``logmel``; outputs ``tags`` and ``embedding``).
     interval : float
         Seconds between tagged patches, 0.05..10 (rounded up to whole hops; 0 = every hop).
+    patch : float
+        Seconds of the newest audio each patch holds, 1.0..3.0. The taggers' input is always
+        3 s; a shorter patch repeats its newest columns to fill it (:func:`mel.tile_newest`).
     background : bool
         True (live): run the taggers in a worker thread. False (offline): inline.
     """
@@ -68,7 +72,8 @@ class TaggerProcessor(Processor):
     name = "tagger"
     stream = "frame"
 
-    def __init__(self, msd, mtt, *, interval: float = DEFAULT_INTERVAL, background: bool = True) -> None:
+    def __init__(self, msd, mtt, *, interval: float = DEFAULT_INTERVAL, patch: float = DEFAULT_PATCH,
+                 background: bool = True) -> None:
         for m, want in ((msd, "tagger-msd"), (mtt, "tagger-mtt")):
             if m.input_kind != "logmel" or [o["name"] for o in m.card["outputs"]] != ["tags", "embedding"]:
                 raise ModelError(f"model {m.card['name']!r} given as {want} is not a tagger "
@@ -76,6 +81,7 @@ class TaggerProcessor(Processor):
         self.models = (msd, mtt)
         self.labels = tuple(tuple(m.card["outputs"][0]["labels"]) for m in self.models)
         self.set_interval(interval)
+        self.set_patch(patch)
         self.background = bool(background)
         self.words, self._i_msd, self._i_mtt = _top_words(*self.labels)
         self.front = mel.LogMelStream()
@@ -113,6 +119,11 @@ class TaggerProcessor(Processor):
                 interval == 0 or 0.05 <= interval <= 10.0):
             raise ValueError(f"tagger interval={interval!r} is invalid; expected 0 (every hop) or seconds in 0.05..10")
         self.interval = float(interval)
+
+    def set_patch(self, seconds: float) -> None:
+        """Seconds of the newest audio the taggers hear (1.0..3.0; repeated to fill 3 s)."""
+        self._n_cols = mel.patch_columns(seconds)  # raises naming the value and the range
+        self.patch = float(seconds)
 
     # -- Processor ------------------------------------------------------------------------
     def set_live(self, live: bool) -> None:
@@ -214,11 +225,11 @@ class TaggerProcessor(Processor):
                 with self._lock:
                     if self._pending >= 0:
                         self.skipped += 1  # the worker is still on an older patch: latest wins
-                    self.front.patch(self._patch[0])
+                    mel.tile_newest(self.front.patch(self._patch[0]), self._n_cols)
                     self._pending = frame.index
                     self._wake.notify()
             else:
-                self.front.patch(self._work[0])
+                mel.tile_newest(self.front.patch(self._work[0]), self._n_cols)
                 self._run_models(self._work, frame.index, self._gen)
         with self._lock:
             fresh = self._res_index != self._out_index and self._res_index >= 0
@@ -252,6 +263,7 @@ class TaggerProcessor(Processor):
     def describe(self) -> dict:
         d = super().describe()
         d["interval"] = self.interval
+        d["patch"] = self.patch
         d["models"] = [{k: m.card.get(k) for k in ("name", "version", "sha256")} for m in self.models]
         return d
 

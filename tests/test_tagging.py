@@ -82,6 +82,27 @@ def test_patch_before_three_seconds_is_silence_padded_and_reset_forgets():
 
 
 # -- shipped taggers ----------------------------------------------------------------------------
+def test_tile_newest_repeats_the_newest_columns_and_forgets_older_audio():
+    x = np.arange(187 * 3, dtype=np.float32).reshape(187, 3)
+    n = mel.patch_columns(1.5)
+    assert n == 95 and mel.patch_columns(3.0) == 187 and mel.patch_columns(1.0) == 63
+    t = mel.tile_newest(x.copy(), n)
+    np.testing.assert_array_equal(t, np.concatenate([x[-n:]] * 2)[-187:])
+    np.testing.assert_array_equal(mel.tile_newest(x.copy(), 187), x)
+    for bad in (0.5, 3.5, True, "2"):
+        with pytest.raises(ValueError, match="patch seconds"):
+            mel.patch_columns(bad)
+    # a noise burst, then a tone: 1.6 s after the switch the tiled patch holds the tone only
+    sr = 16000
+    a, b = _signal(4.0, seed=1), _synth("ballad", 4.0, sr)
+    cols = mel.logmel(y=np.concatenate([a, b]))
+    cols_b = mel.logmel(y=np.concatenate([np.zeros_like(a), b]))
+    end = int((4.0 + 1.6) * sr / mel.HOP_LENGTH)
+    tiled = mel.tile_newest(cols[end - 187 : end].copy(), n)
+    np.testing.assert_array_equal(tiled, mel.tile_newest(cols_b[end - 187 : end].copy(), n))
+    assert not np.array_equal(cols[end - 187 : end], cols_b[end - 187 : end])  # the 3-s patch still hears A
+
+
 @pytest.fixture(scope="module")
 def taggers():
     return OnnxProcessor(MODELS / "tagger-msd"), OnnxProcessor(MODELS / "tagger-mtt")
@@ -172,6 +193,26 @@ def test_tagger_interval_is_validated(taggers):
 
     with pytest.raises(ConfigError, match="tagger_interval"):
         Config().update(tagger_interval=-1)
+    with pytest.raises(ValueError, match="patch seconds"):
+        TaggerProcessor(*taggers, patch=0.5)
+    with pytest.raises(ConfigError, match="tagger_patch"):
+        Config().update(tagger_patch=4)
+
+
+def test_a_short_patch_tags_the_tiled_newest_columns(taggers):
+    """patch=1.5: live and offline give the same tags patch by patch, and they are not the 3-s
+    patch's (the tiling itself: test_tile_newest_...)."""
+    sr = 22050
+    y = _synth("reggae", 6.0, sr)
+    rows = _run([TaggerProcessor(*taggers, patch=1.5)], y, sr, live=True)
+    last = next(r for r in reversed(rows) if "tags/frame" in r)
+    tp = TaggerProcessor(*taggers, patch=1.5, background=False)
+    off = _run([tp], y, sr, live=False)
+    ref = next(r for r in off if r.get("tags/frame") == last["tags/frame"])
+    np.testing.assert_allclose(last["tags/msd"], ref["tags/msd"], atol=1e-6)
+    full = _run([TaggerProcessor(*taggers, patch=3.0, background=False)], y, sr, live=False)
+    other = next(r for r in full if r.get("tags/frame") == last["tags/frame"])
+    assert np.max(np.abs(other["tags/msd"] - ref["tags/msd"])) > 1e-3  # it is not the 3-s patch
 
 
 def test_rolling_mean_window():

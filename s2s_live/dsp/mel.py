@@ -128,6 +128,35 @@ def patches(*, columns: np.ndarray, step: int) -> np.ndarray:
     return np.stack([c[e - PATCH_FRAMES : e] for e in ends])
 
 
+def patch_columns(seconds: float) -> int:
+    """Columns of the newest ``seconds`` of audio (1.0..3.0 s -> 63..187 columns)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 1.0 <= seconds <= 3.0:
+        raise ValueError(f"patch seconds={seconds!r} is invalid; expected 1.0..3.0")
+    return min(PATCH_FRAMES, int(round(seconds * SR / HOP_LENGTH)) + 1)
+
+
+def tile_newest(patch: np.ndarray, n: int) -> np.ndarray:
+    """Fill a (187, 96) patch, in place, with repeats of its newest ``n`` columns; returns it.
+
+    The taggers take a fixed 3-s input and pool over time (max and mean), so a sound that left
+    the patch 2 s ago still sets its maxima: a 3-s patch keeps answering for the previous music
+    until all of it has gone. Repeating the newest ``n`` columns instead keeps the pooled
+    statistics of the newest audio only (measured: docs/models.md, "patch length"). The newest
+    columns are never overwritten, so the copy needs no buffer; ``n >= 187`` leaves it as is.
+    """
+    P = patch.shape[0]
+    if n >= P:
+        return patch
+    if n < 1:
+        raise ValueError(f"n={n!r} columns is invalid; expected 1..{P}")
+    end = P - n
+    while end > 0:
+        k = min(n, end)
+        patch[end - k : end] = patch[P - k :]
+        end -= k
+    return patch
+
+
 class LogMelStream:
     """The tagger front end, streaming: ``process(block)`` adds new 16 kHz samples.
 
