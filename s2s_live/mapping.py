@@ -15,12 +15,13 @@ Outputs (``mapper_outputs``) are ``NAME[:ALGO[:CLASSES]]``: without CLASSES a co
 net), with CLASSES (2..64) a classifier whose value is the class number 1..CLASSES (``knn``,
 default, or ``logistic``) and whose class probabilities go to ``map/probs``.
 
-**Training** runs in a worker thread (scikit-learn fits one pipeline — StandardScaler + the
-estimator — per output, then skl2onnx exports them as one ONNX graph); the analysis thread only
-swaps in the finished session between hops, so it never waits. The running model is always
-that ONNX graph (single-threaded onnxruntime, ~10-40 µs per hop: scikit-learn's own ``predict``
-costs 1-7 ms per call, too much per hop). ``cancelTrain`` discards the training in progress
-(a fit that has started finishes in the worker; its result is dropped).
+**Training** runs in a child process at the lowest CPU priority, fed by a worker thread
+(scikit-learn fits one pipeline — StandardScaler + the estimator — per output, then skl2onnx
+exports them as one ONNX graph): scikit-learn's Python loops never hold the engine's GIL, and
+the analysis thread only swaps in the finished session between hops, so it never waits. The
+running model is always that ONNX graph (single-threaded onnxruntime, ~0.1 ms per hop:
+scikit-learn's own ``predict`` costs 1-7 ms per call, too much per hop). ``cancelTrain`` ends
+the training process mid-fit (a fresh one is spawned for the next training).
 
 **Save/load** (:func:`save_mapping`, :meth:`MappingProcessor.load`): a folder per name under
 :func:`mappings_dir` holding ``examples.csv`` (a header of input and output names), and once
@@ -378,7 +379,8 @@ class MappingProcessor(Processor):
             self.recording = False
             self.running = False
             self._session = None
-            self._models: list | None = None
+            self._models: list | None = None  # the fitted scikit-learn pipelines (from the training process)
+            self._onnx: bytes | None = None  # the running graph, as saved
             self._train_cancel = self._train_req
             self._out = np.zeros(len(specs), np.float32)
             self._probs = np.zeros(sum(o.classes for o in specs), np.float32)
@@ -402,7 +404,7 @@ class MappingProcessor(Processor):
         n, names, sizes = _layout(self.inputs, outputs)
         with self._lock:
             if n != self.n_in:
-                self._X, self._Y, self._session, self._models = [], [], None, None
+                self._X, self._Y, self._session, self._models, self._onnx = [], [], None, None, None
             self.n_in, self.input_names = n, names
             self._sizes = sizes
             self._x = np.zeros((1, n), np.float32)
@@ -564,41 +566,68 @@ class MappingProcessor(Processor):
             self._thread.start()
 
     def _worker(self) -> None:
-        try:  # import the training libraries now, in this thread, not at the first train (~3 s cold)
-            import sklearn.neighbors  # noqa: F401
-            import skl2onnx  # noqa: F401
-        except ImportError:
-            pass  # reported when a training needs them
-        done = 0
-        while True:
-            with self._lock:
-                while self._train_req == done and not self._stop:
-                    self._wake.wait()
-                if self._stop:
-                    return
-                gen = done = self._train_req
-                specs = list(self.specs)
-                n_in = self.n_in
-            X, Y = self.examples()
-            t0 = time.perf_counter()
-            try:
-                models = [fit_output(o, X, Y[:, i], seed=self.seed) for i, o in enumerate(specs)]
-                session = _session(export_onnx(models, specs, n_in).SerializeToString())
-                err = ""
-            except Exception as exc:  # noqa: BLE001 - reported in status and /s2s/error; never raised here
-                err = f"{type(exc).__name__}: {exc}"
-            with self._lock:
-                self.train_s = time.perf_counter() - t0
-                if gen <= self._train_cancel or specs != self.specs or n_in != self.n_in:
-                    pass  # cancelled, or the inputs/outputs changed meanwhile: the result no longer fits
-                elif err:
-                    self.last_error = self._report = err
-                else:
-                    self._models, self._session, self._example_count = models, session, X.shape[0]
-                    self.mapping_name, self.last_error = "", ""
-                    self.trains += 1
-                if gen == self._train_req:
-                    self.training = False
+        """Hands each training to the training process and swaps in its result.
+
+        The fits run in a child process (spawned once, at the lowest CPU priority), not in this
+        thread: scikit-learn's Python-level loops would hold this process's GIL for most of a
+        training, and the analysis thread needs it every hop. ``cancelTrain`` ends the child
+        mid-fit; a new one is spawned for the next training."""
+        done, proc, conn = 0, None, None
+        try:
+            while True:
+                with self._lock:
+                    # no child: spawn one at once, while idle (its imports take seconds)
+                    while self._train_req == done and not self._stop and proc is not None:
+                        self._wake.wait()
+                    if self._stop:
+                        return
+                    job = self._train_req != done
+                    if job:
+                        gen = done = self._train_req
+                        specs = list(self.specs)
+                        n_in = self.n_in
+                if proc is None or not proc.is_alive():
+                    proc, conn = _spawn_trainer()
+                if not job:
+                    continue
+                X, Y = self.examples()
+                t0 = time.perf_counter()
+                res = None
+                try:
+                    conn.send(([o.spec for o in specs], X, Y, n_in, self.seed))
+                    while res is None:
+                        if conn.poll(0.05):
+                            res = conn.recv()
+                        elif self._stop or gen <= self._train_cancel:
+                            break
+                        elif not proc.is_alive():
+                            res = ("error", f"the training process ended (exit code {proc.exitcode})")
+                except (EOFError, OSError) as exc:
+                    res = ("error", f"the training process failed: {type(exc).__name__}: {exc}")
+                if res is None or res[0] == "error":
+                    proc, conn = _end_trainer(proc, conn)  # cancelled mid-fit or broken: a fresh one next time
+                session, err = None, ""
+                if res is not None and res[0] == "ok":
+                    try:
+                        session = _session(res[1])
+                    except Exception as exc:  # noqa: BLE001 - reported in status and /s2s/error
+                        err = f"{type(exc).__name__}: {exc}"
+                elif res is not None:
+                    err = res[1]
+                with self._lock:
+                    self.train_s = time.perf_counter() - t0
+                    if res is None or gen <= self._train_cancel or specs != self.specs or n_in != self.n_in:
+                        pass  # cancelled, or the inputs/outputs changed meanwhile: the result no longer fits
+                    elif err:
+                        self.last_error = self._report = err
+                    else:
+                        self._models, self._onnx, self._session = res[2], res[1], session
+                        self.mapping_name, self.last_error = "", ""
+                        self.trains += 1
+                    if gen == self._train_req:
+                        self.training = False
+        finally:
+            _end_trainer(proc, conn)
 
     # -- Processor ----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -692,12 +721,8 @@ class MappingProcessor(Processor):
         """Save examples (and the trained model, if any) as ``name`` under the mappings folder."""
         X, Y = self.examples()
         with self._lock:
-            models, specs = self._models, list(self.specs)
-        card = None
-        model = None
-        if models is not None and len(models) == len(specs):
-            model = export_onnx(models, specs, self.n_in).SerializeToString()
-            card = self._card(name, specs, X.shape[0])
+            model, specs = self._onnx, list(self.specs)
+        card = self._card(name, specs, X.shape[0]) if model is not None else None
         meta = {"inputs": list(self.inputs), "outputs": [o.spec for o in specs]}
         folder = save_mapping(self.folder, name, self.input_names, [o.name for o in specs], X, Y, meta,
                               model=model, card=card)
@@ -727,7 +752,7 @@ class MappingProcessor(Processor):
         if not folder.is_dir():
             avail = sorted(p.name for p in self.folder.iterdir() if p.is_dir()) if self.folder.is_dir() else []
             raise ModelError(f"mapping {name!r} not found in {str(self.folder)!r} (saved: {avail})")
-        session = None
+        session = onnx_bytes = None
         if (folder / modelcard.CARD_FILE).is_file():
             from .inference import OnnxProcessor
 
@@ -737,6 +762,7 @@ class MappingProcessor(Processor):
                 raise ModelError(f"model {name!r} is not a mapping (its card has no 'mapping' section / recipe {RECIPE!r})")
             inputs, specs = check_inputs(mp.get("inputs")), parse_outputs(mp.get("outputs"))
             session = (proc.session, len(proc.card["outputs"]) > 1)
+            onnx_bytes = (folder / modelcard.MODEL_FILE).read_bytes()  # verified above: re-saved as is
         else:
             meta = _read_meta(folder)
             try:
@@ -761,6 +787,7 @@ class MappingProcessor(Processor):
         self.add_examples(X, Y)
         with self._lock:
             self._session = session
+            self._onnx = onnx_bytes if session is not None else None
             self.mapping_name = name
         if changed and self.on_outputs_changed is not None:
             self.on_outputs_changed()
@@ -795,6 +822,53 @@ def _layout(inputs: Sequence[str], outputs: Sequence[Output]) -> tuple[int, list
     if n > MAX_INPUT_VALUES:
         raise ConfigError(f"mapper_inputs give {n} values; at most {MAX_INPUT_VALUES}")
     return n, names, [by[k].shape for k in inputs]
+
+
+def _trainer_main(conn) -> None:
+    """The training process: fit and export each job sent on ``conn`` until it closes.
+
+    A job is (output specs, X, Y, n_in, seed); the answer ("ok", ONNX bytes, fitted pipelines)
+    or ("error", reason). Runs at the lowest CPU priority: the stream's process comes first."""
+    try:
+        os.nice(19)
+    except (AttributeError, OSError):
+        pass
+    try:  # the imports take seconds: done before the first job arrives
+        import sklearn.neighbors  # noqa: F401
+        import skl2onnx  # noqa: F401
+    except ImportError:
+        pass  # reported by the job that needs them
+    while True:
+        try:
+            specs, X, Y, n_in, seed = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            specs = parse_outputs(specs)
+            models = [fit_output(o, X, Y[:, i], seed=seed) for i, o in enumerate(specs)]
+            conn.send(("ok", export_onnx(models, specs, n_in).SerializeToString(), models))
+        except Exception as exc:  # noqa: BLE001 - every failure goes back as the reason
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _spawn_trainer():
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # never fork a process that runs audio threads
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_trainer_main, args=(child,), name="s2s-mapper-train", daemon=True)
+    proc.start()
+    child.close()
+    return proc, parent
+
+
+def _end_trainer(proc, conn):
+    if conn is not None:
+        conn.close()
+    if proc is not None:
+        proc.terminate()
+        proc.join(timeout=2.0)
+    return None, None
 
 
 def _session(model_bytes: bytes):

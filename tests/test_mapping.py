@@ -309,3 +309,25 @@ def test_export_matches_sklearn_for_every_algorithm():
     assert o.shape == (100, 6) and p.shape == (100, 7)
     assert np.abs(o - so).max() <= 1e-5 and np.abs(p - sp).max() <= 1e-5
     assert set(np.unique(o[:, 5])) <= {1.0, 4.0} and np.all(p[:, 3:][:, [1, 2]] == 0)
+
+
+def test_cancel_ends_the_training_and_the_next_one_runs():
+    """cancelTrain ends the training process mid-fit: nothing is swapped in; the next train works."""
+    from s2s_live.processor import Output
+
+    m = MappingProcessor(inputs=["a", "v"], outputs=["x:mlp", "c:logistic:3"], targets=[])
+    try:
+        m.bind([Output("a"), Output("v", shape=7)])
+        rng = np.random.default_rng(2)
+        X = rng.standard_normal((2000, 8)).astype(np.float32)
+        m.add_examples(X, np.stack([np.tanh(X[:, 0]), 1 + (X[:, 1] > 0) + (X[:, 2] > 0)], axis=1))
+        m.warmup()  # spawns the training process
+        m.train()
+        m.cancel_train()
+        assert m.wait_trained(5) and not m.status()["trained"]
+        m.train()
+        assert m.wait_trained(120)
+        s = m.status()
+        assert s["trained"] and not s["error"] and s["trains"] == 1, s
+    finally:
+        m.close()
