@@ -42,7 +42,7 @@ import numpy as np
 from . import __version__
 from .config import Config
 from .errors import AudioFileError, ConfigError, S2SError
-from .features import KEY_TAU
+from .features import KEY_NAMES, key_correlations
 from .frames import SR_RECIPE
 from .processor import Output, Processor
 
@@ -215,6 +215,43 @@ def load_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     if y.shape[0] == 0:
         raise AudioFileError(f"{str(path)!r} contains no audio frames")
     return np.ascontiguousarray(y), int(sr)
+
+
+_SAMPLE_BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
+
+
+def _declared_frames(path: str | os.PathLike, info) -> int:
+    """Frames the file's header promises. libsndfile trims a WAV's frame count to the bytes
+    present (a cut file or a lying header reads as complete), so for RIFF/WAV the ``data``
+    chunk's declared size is read directly; other formats report their header's count."""
+    if info.format == "WAV" and info.subtype in _SAMPLE_BYTES:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+        i = head.find(b"data", 12)
+        if i >= 0 and i + 8 <= len(head):
+            n = int.from_bytes(head[i + 4 : i + 8], "little")
+            if n != 0xFFFFFFFF:  # "unknown" (streamed writers)
+                return n // (_SAMPLE_BYTES[info.subtype] * max(1, info.channels))
+    return int(info.frames)
+
+
+def audio_warnings(path: str | os.PathLike, y: np.ndarray, sr: int) -> list[str]:
+    """One line per thing wrong with a file that still decoded: cut short, or shorter than a frame."""
+    import soundfile as sf
+
+    out = []
+    got = y.shape[0]
+    try:
+        want = _declared_frames(path, sf.info(str(path)))
+    except (OSError, RuntimeError, ValueError):
+        want = got
+    if want > got * 1.01 + sr * 0.05:  # MP3 headers are estimates: allow 1% + 50 ms
+        out.append(f"{str(path)!r} is truncated: its header promises {want / sr:.1f} s, only {got / sr:.2f} s "
+                   "could be decoded; the analysis covers what is there")
+    if got < sr:
+        out.append(f"{str(path)!r} is {got / sr:.3f} s long, shorter than one analysis frame (1 s): "
+                   "the frame is padded with silence")
+    return out
 
 
 def file_fingerprint(path: str | os.PathLike) -> str:
@@ -500,6 +537,21 @@ def _mean_std(a) -> dict | None:
     return {"mean": float(a.mean()), "std": float(a.std()), "min": float(a.min()), "max": float(a.max())}
 
 
+def _most_common_tempo(bpm: np.ndarray, *, width: float = 0.03) -> float:
+    """The file's tempo from its live values (BPM > 0): the median of the values within ±width
+    (relative) of the densest such cluster. A live tracker that wavers between two related
+    tempi (3:2, 4:3) gives one of them, where the median of all values would fall in between
+    (measured on 4q_train: docs/features.md)."""
+    lb = np.log(bpm)
+    step = np.log1p(width) / 3.0  # bins a third of the half-width
+    idx = np.floor((lb - lb.min()) / step).astype(np.int64)
+    counts = np.bincount(idx)
+    dense = np.convolve(counts, np.ones(7), mode="same")  # values within ±3 bins (~±width)
+    centre = lb.min() + (int(np.argmax(dense)) + 0.5) * step
+    near = np.abs(lb - centre) <= np.log1p(width)
+    return float(np.exp(np.median(lb[near])))
+
+
 def summarize(table: list[dict], rows: list[dict], outputs: Sequence[Output]) -> dict:
     """The file's summary: dominant genre + confidence, valence/arousal mean/spread, tempo, key."""
     s: dict[str, Any] = {"frames": len(table)}
@@ -537,18 +589,20 @@ def summarize(table: list[dict], rows: list[dict], outputs: Sequence[Output]) ->
             t = _finite(col(name))
             t = t[t > 0]
             if t.size:
-                tempo = float(np.median(t))
+                tempo = _most_common_tempo(t)
                 break
     s["tempo"] = tempo
-    # the live key accumulates evidence (KEY_TAU s): its first KEY_TAU s (at most half the
-    # file) are a guess still forming, so the summary counts the stable key after that
-    keys = Counter()
-    if table and "key" in table[0]:
-        t_end = float(table[-1].get("time") or 0.0)
-        skip = min(KEY_TAU, 0.5 * t_end)
-        keys = Counter(t["key"] for t in table if t.get("key") and float(t.get("time") or 0.0) >= skip)
-    s["key"] = keys.most_common(1)[0][0] if keys else None
-    s["key_share"] = keys.most_common(1)[0][1] / sum(keys.values()) if keys else None
+    # the file's key: the live key's own evidence (tuned peak chroma) summed over the whole file,
+    # so it agrees with the live key at the end of a file in one key; without it (older tables)
+    # the most common live key
+    keys = Counter(t["key"] for t in table if t.get("key")) if table and "key" in table[0] else Counter()
+    chroma = [r["key/chroma"] for r in rows if r.get("key/chroma") is not None]
+    corr = key_correlations(np.sum(chroma, axis=0)) if chroma else None
+    if corr is not None:
+        s["key"] = KEY_NAMES[int(np.argmax(corr))]
+    else:
+        s["key"] = keys.most_common(1)[0][0] if keys else None
+    s["key_share"] = keys[s["key"]] / len(table) if keys and s["key"] else None  # frames whose live key it is
     for name, out in (("dbfs", "loudness_dbfs"), ("centroid", "centroid_hz")):
         s[out] = _mean_std(col(name)) if table and name in table[0] else None
     emo = emotion_source(by)
@@ -665,6 +719,7 @@ def analyze_file(path: str | os.PathLike, *, out_dir: str | os.PathLike, cfg: Co
             if done is not None:
                 return FileResult(str(path), name, "skipped", "already analysed with the same models", done)
         y, sr = load_audio(path)
+        warnings = audio_warnings(path, y, sr)
         t1 = time.perf_counter()
         rows = run_processors(y, sr, procs, hop=cfg.hop)
         t_an = time.perf_counter() - t1
@@ -702,7 +757,7 @@ def analyze_file(path: str | os.PathLike, *, out_dir: str | os.PathLike, cfg: Co
             "columns": [c.name for c in columns],
             "outputs": [o.name for o in outputs],
             "analysis_seconds": t_an, "speed_x_realtime": duration / t_an if t_an > 0 else None,
-            "version": __version__,
+            "version": __version__, "warnings": warnings,
         })
         if plots:
             from . import report
@@ -714,7 +769,7 @@ def analyze_file(path: str | os.PathLike, *, out_dir: str | os.PathLike, cfg: Co
         # Written last: its presence with matching fingerprints marks the file as done.
         summary["fingerprint"] = {"file": ffp, "models": mfp}
         _atomic_json(folder / "summary.json", summary)
-        return FileResult(str(path), name, "ok", "", summary, time.perf_counter() - t0)
+        return FileResult(str(path), name, "ok", "; ".join(warnings), summary, time.perf_counter() - t0)
     except S2SError as exc:
         return FileResult(str(path), name, "error", str(exc), {}, time.perf_counter() - t0)
     except (OSError, ValueError, RuntimeError, MemoryError) as exc:
@@ -915,6 +970,9 @@ def _check_out_clashes(out: Path, tasks: list[tuple]) -> None:
 def _report(r: FileResult, log) -> None:
     if r.status == "error":
         log(f"error, file skipped: {r.message}")
+    elif r.status == "ok":
+        for w in r.summary.get("warnings") or ():
+            log(f"warning: {w}")
 
 
 class _NoBar:
@@ -974,6 +1032,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def cmd_analyze(args) -> int:
     cfg = _cfg_from_args(args)
+    from .modelcard import incomplete_folders
+
+    for problem in incomplete_folders(cfg.models_dir):
+        print(f"s2s-live: warning: {problem}", file=sys.stderr, flush=True)
     res = analyze_paths(args.paths, out_dir=args.out, cfg=cfg, plots=args.plots, image=args.image,
                         jobs=args.jobs, force=args.force, progress=not args.quiet, report_html=args.html)
     n = Counter(r.status for r in res)

@@ -16,7 +16,8 @@ Frame processors (every hop):
   contrast (7), chroma (12), instrument band energies (8), vocal presence; averaged over the
   STFT columns of the last hop.
 * :class:`PitchProcessor` — ``features/f0`` (Hz, YIN) and ``features/voicing`` (0..1).
-* :class:`KeyProcessor` — ``key`` ("C major"), ``key/id``, ``key/strength`` (Krumhansl–Schmuckler).
+* :class:`KeyProcessor` — ``key`` ("C major"), ``key/id``, ``key/strength`` (Krumhansl–Schmuckler on
+  a tuned spectral-peak chroma, with hysteresis), internal ``key/chroma``.
 * :class:`RecipeStats` — ``recipe/gtzan`` (internal): the GTZAN recipe over the rolling window
   with running sums, plus ``features/tempo``.
 """
@@ -44,9 +45,28 @@ PITCH_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 KEY_NAMES = tuple(f"{p} major" for p in PITCH_NAMES) + tuple(f"{p} minor" for p in PITCH_NAMES)
-#: KeyProcessor's evidence time constant (s); the analyze summary skips the first KEY_TAU s
-#: (at most half the file) of live keys, while that evidence is still building
-KEY_TAU = 30.0
+KEY_TAU = 30.0  #: KeyProcessor's evidence time constant (s)
+
+
+def _key_profiles() -> np.ndarray:
+    """The 24 rotated Krumhansl–Kessler profiles (rows in KEY_NAMES order), zero-mean, unit norm."""
+    prof = []
+    for base in (KK_MAJOR, KK_MINOR):
+        for k in range(12):
+            p = np.roll(base, k)
+            prof.append((p - p.mean()) / np.linalg.norm(p - p.mean()))
+    return np.array(prof)
+
+
+KEY_PROFILES = _key_profiles()
+
+
+def key_correlations(chroma: np.ndarray) -> np.ndarray | None:
+    """Correlation (-1..1) of a 12-bin chroma (C first) with each of the 24 key profiles, in
+    KEY_NAMES order; None for a flat chroma (no pitched evidence)."""
+    v = np.asarray(chroma, np.float64) - float(np.mean(chroma))
+    nv = float(np.linalg.norm(v))
+    return KEY_PROFILES @ (v / nv) if nv >= 1e-12 else None
 
 
 def db_to_unit(db: float) -> float:
@@ -188,9 +208,12 @@ class FastStream(Processor):
     Bands: low 20–250 Hz, mid 250–4000 Hz, high 4–11 kHz, from a 1024-sample Hann window ending
     at the block. Onset strength is the half-wave rectified log-spectral flux, normalised by a
     slowly decaying running maximum to 0..1. The beat tracker autocorrelates the last 6 s of
-    onset strength (60–200 BPM, log-normal prior around 120 BPM) every 0.5 s, locks the phase
-    with a 4-beat comb, and emits ``beat`` (a counter) in the block where the next predicted
-    beat falls, so beats come on time rather than after detection.
+    onset strength every 0.5 s and picks the beat period by :func:`_beat_period` (the
+    autocorrelation at 1, 2 and 3 periods, a log-normal prior around 110 BPM, a preference for
+    the current period); the period is clamped to BPM_MIN..BPM_MAX, so a nonzero ``bpm`` is
+    always within 60..200. It locks the phase with a 4-beat comb and emits ``beat`` (a counter)
+    in the block where the next predicted beat falls, so beats come on time rather than after
+    detection (causal and predictive; no look-ahead).
     """
 
     name = "fast"
@@ -540,6 +563,8 @@ class KeyProcessor(Processor):
         Output("key/id", type="i", range=(0.0, 23.0), labels=KEY_NAMES,
                doc="key index: 0..11 C..B major, 12..23 C..B minor"),
         Output("key/strength", range=(-1.0, 1.0), doc="correlation of the chroma with the stable key's profile"),
+        Output("key/chroma", shape=12, range=None, internal=True, labels=PITCH_NAMES,
+               doc="this hop's tuned peak chroma times the hop length (s): summed over a file, its key evidence"),
     )
 
     def __init__(self, *, tau: float = KEY_TAU, tuning_tau: float = 60.0, margin: float = 0.05, hold: float = 2.0,
@@ -552,12 +577,6 @@ class KeyProcessor(Processor):
             raise ValueError(f"n_fft={n_fft!r} is invalid; expected 2048, 4096, 8192 or 16384 (<= sr)")
         self.tau, self.tuning_tau, self.n_fft, self.sr = float(tau), float(tuning_tau), n_fft, sr
         self.warmup_s = float(warmup_s)
-        prof = []
-        for base in (KK_MAJOR, KK_MINOR):
-            for k in range(12):
-                p = np.roll(base, k)
-                prof.append((p - p.mean()) / np.linalg.norm(p - p.mean()))
-        self.profiles = np.array(prof)
         self.window = np.hanning(n_fft + 1)[:-1]
         self.acc = np.zeros(12, np.float64)
         self.chroma = np.zeros(12, np.float64)
@@ -580,18 +599,17 @@ class KeyProcessor(Processor):
         freqs, mags = spectral_peaks(y=frame.y22[-self.n_fft:], sr=self.sr, window=self.window)
         self.tz = self.tz * np.exp(-dt / self.tuning_tau) + dt * peak_tuning(freqs=freqs, mags=mags)
         peak_chroma(freqs=freqs, mags=mags, tuning=self.tuning_cents / 100.0, out=self.chroma)
+        self.chroma *= dt
         self.acc *= np.exp(-dt / self.tau)
-        self.acc += dt * self.chroma
-        v = self.acc - self.acc.mean()
-        nv = float(np.linalg.norm(v))
-        if nv < 1e-12:
-            return {"key": "C major", "key/id": 0, "key/strength": 0.0}
+        self.acc += self.chroma
+        corr = key_correlations(self.acc)
+        if corr is None:
+            return {"key": "C major", "key/id": 0, "key/strength": 0.0, "key/chroma": self.chroma}
         self.evidence = min(self.tau, self.evidence + dt)
-        corr = self.profiles @ (v / nv)
         if self.evidence < self.warmup_s:  # too little evidence to hold on to a key: follow the best
             self.stable.reset()
         k, _ = self.stable.update(corr, frame.time)
-        return {"key": KEY_NAMES[k], "key/id": k, "key/strength": float(corr[k])}
+        return {"key": KEY_NAMES[k], "key/id": k, "key/strength": float(corr[k]), "key/chroma": self.chroma}
 
 
 # -- rolling recipe --------------------------------------------------------------------------

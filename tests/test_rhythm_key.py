@@ -120,3 +120,11 @@ def test_peak_chroma_of_a_tone_with_harmonics():
     assert abs(np.angle(peak_tuning(freqs=freqs, mags=mags)) / (2 * np.pi)) < 0.02
     none = spectral_peaks(y=np.zeros(8192), sr=SR, window=np.hanning(8193)[:-1])
     assert none[0].size == 0 and not np.any(peak_chroma(freqs=none[0], mags=none[1]))
+
+
+def test_summary_tempo_is_the_most_common_live_tempo():
+    # a tracker wavering 100 <-> 150 BPM (3:2): the summary gives the more frequent one, not 125
+    bpm = [0.0] * 8 + [100.0 + 0.5 * (i % 3) for i in range(40)] + [150.0] * 30
+    table = [{"time": 0.25 * i, "bpm": b} for i, b in enumerate(bpm)]
+    s = summarize(table, [], FastStream().outputs)
+    assert abs(s["tempo"] - 100.5) <= 0.6
