@@ -634,7 +634,7 @@ class MappingProcessor(Processor):
         self._out[:] = 0.0
 
     def warmup(self) -> None:
-        self._start_worker()  # nothing compiles; the worker imports scikit-learn/skl2onnx meanwhile
+        self._start_worker()  # nothing compiles; the worker spawns the training process meanwhile
 
     def close(self) -> None:
         with self._lock:
