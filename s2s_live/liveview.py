@@ -104,7 +104,10 @@ class LiveView:
         self.engine = engine
         self.stream = stream or sys.stdout
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.interval = interval if self.tty else 2.0
+        self.interval = interval
+        self.log_every = 2.0  #: seconds between summary lines when stdout is not a terminal
+        self._last_log = -math.inf
+        self._last_health = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._n = 0
@@ -113,16 +116,22 @@ class LiveView:
         self._thread = threading.Thread(target=self._run, name="s2s-liveview", daemon=True)
         self._thread.start()
 
-    def _draw(self) -> None:
+    def _draw(self, force: bool = False) -> None:
         lines = render(self.engine)
         if self.tty:
             up = f"\x1b[{self._n}A" if self._n else ""
             self.stream.write(up + "".join("\x1b[2K" + l[:160] + "\n" for l in lines))
             self._n = len(lines)
-        elif getattr(self.engine, "state", "") == "preparing":
-            self.stream.write(lines[1].strip() + "\n")
-        else:
-            self.stream.write(" | ".join(l.strip() for l in lines[3:6]) + "\n")
+        else:  # a log: one line every log_every s, and at once when the health changes
+            health = lines[0].rsplit("health: ", 1)[-1].strip()
+            now = time.monotonic()
+            if not force and health == self._last_health and now - self._last_log < self.log_every:
+                return
+            self._last_health, self._last_log = health, now
+            if getattr(self.engine, "state", "") == "preparing":
+                self.stream.write(lines[1].strip() + "\n")
+            else:
+                self.stream.write(f"health: {health} | " + " | ".join(l.strip() for l in lines[3:6]) + "\n")
         self.stream.flush()
 
     def _run(self) -> None:
@@ -137,6 +146,6 @@ class LiveView:
         if self._thread is not None:
             self._thread.join(timeout=1.0)
         try:
-            self._draw()
+            self._draw(force=True)
         except Exception:  # noqa: BLE001
             pass

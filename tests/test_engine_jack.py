@@ -154,7 +154,8 @@ def test_cli_run_on_jack_device(jack_server, jack_play, osc_rx):
 def test_device_vanishes_engine_reports_keeps_running_and_reopens(tmp_path):
     """Kill the JACK server under a running engine (its own named server): the engine reports
     the loss on /s2s/error, keeps answering control messages, and when the server is back a
-    fresh capture process reopens the device and frames flow again; then it exits cleanly."""
+    fresh capture process reopens the device and frames flow again; then it exits cleanly. The
+    live view, logging to a pipe, says the health when it changes."""
     require(have("jackd"), "jackd2 is not installed")
     from s2s_live.osc_out import encode_message
 
@@ -172,7 +173,7 @@ def test_device_vanishes_engine_reports_keeps_running_and_reopens(tmp_path):
     ctl = free_port()
     try:
         proc = subprocess.Popen([sys.executable, "-m", "s2s_live", "run", "--device", "system", "--target",
-                                 f"127.0.0.1:{rx.port}", "--seconds", "18", "--quiet", "--control-port", str(ctl)],
+                                 f"127.0.0.1:{rx.port}", "--seconds", "18", "--control-port", str(ctl)],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         assert rx.wait_for("/s2s/frame", 4, timeout=20), "engine never streamed"
         jack.terminate()
@@ -194,6 +195,10 @@ def test_device_vanishes_engine_reports_keeps_running_and_reopens(tmp_path):
         out = proc.communicate(timeout=40)[0]
         assert proc.returncode == 0, out
         assert "stopped:" in out
+        # stdout is a pipe, not a terminal: the live view's log lines still say the health
+        health = [ln for ln in out.splitlines() if ln.startswith("health: ")]
+        assert any(ln.startswith("health: ok") for ln in health), out[-3000:]
+        assert any("stopped delivering audio" in ln for ln in health), out[-3000:]
     finally:
         rx.close()
         if jack.poll() is None:
