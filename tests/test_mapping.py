@@ -78,6 +78,21 @@ def eng(folder):
     rec.close()
 
 
+class PyOscClient:
+    """A patch's sender: python-osc's own client and encoder (not s2s_live's), its own socket."""
+
+    def __init__(self, port: int) -> None:
+        from pythonosc.udp_client import SimpleUDPClient
+
+        self.c = SimpleUDPClient("127.0.0.1", port)
+
+    def send(self, address: str, tags: str = "", *args) -> None:
+        self.c.send_message(address, [float(a) if t == "f" else a for t, a in zip(tags, args)])
+
+    def close(self) -> None:
+        self.c._sock.close()
+
+
 def _latest_time(rec) -> float:
     fr = rec.of("/s2s/frame")
     return fr[-1][1][1] if fr else -1.0
@@ -150,7 +165,7 @@ def _follows(quiet, loud, *, cls: bool = True) -> None:
 
 def test_round_trip_knn_then_mlp_and_logistic(eng, folder):
     rec = eng.rec
-    wek, ctl = Client(eng.wekinator.port), Client(eng.control.port)
+    wek, ctl = PyOscClient(eng.wekinator.port), Client(eng.control.port)
     try:
         assert _status(ctl)["examples"] == 0
         _record_cycle(rec, wek)
@@ -225,6 +240,7 @@ def test_corrupt_mapping_refused_old_keeps_running(eng, folder):
 
 def test_hostile_input_on_the_wekinator_port_is_counted(eng):
     wk = eng.wekinator
+    assert wk.sock.getsockname()[0] == "127.0.0.1"  # loopback unless control_host says otherwise
     c = Client(wk.port)
     try:
         before = dict(wk.counters)
