@@ -46,7 +46,8 @@ class VisualsController:
         Uses visuals, visuals_model, visuals_* settings, web_port, out_dir, seed.
     emit : callable(address_below_prefix, args_tuple)
         Sends an OSC event to all targets: ``image/started (id, prompt)``, ``image (id, path)``,
-        ``image/progress (id, fraction)``, ``error ("visuals", reason)``.
+        ``image/progress (id, fraction)``, ``image/video (id, path)`` (video mode: the loop's
+        sprite sheet), ``error ("visuals", reason)``.
     start_timeout : float
         Seconds :meth:`start` waits for the backend to load and warm up.
     job_delay : float
@@ -68,9 +69,16 @@ class VisualsController:
         steps = getattr(cfg, "visuals_steps", 2)
         if not isinstance(steps, int) or not 1 <= steps <= 50:
             raise ConfigError(f"visuals_steps={steps!r} is invalid; expected an integer in 1..50")
+        for name, lo, hi in (("visuals_video_frames", 2, 25), ("visuals_video_steps", 1, 50)):
+            v = getattr(cfg, name, lo)
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ConfigError(f"{name}={v!r} is invalid; expected an integer in {lo}..{hi}")
         size = getattr(cfg, "visuals_size", 512)
         if not isinstance(size, int) or size % 8 or not 64 <= size <= 2048:
             raise ConfigError(f"visuals_size={size!r} is invalid; expected a multiple of 8 in 64..2048")
+        if getattr(cfg, "visuals_video", None) and cfg.visuals_video_frames * size > 16384:
+            raise ConfigError(f"visuals_video_frames={cfg.visuals_video_frames} x visuals_size={size} is "
+                              "wider than 16384 px (the loop is one sprite sheet texture); use fewer frames or a smaller size")
         self.auto = bool(getattr(cfg, "visuals_auto", True))
         self.start_timeout = float(start_timeout)
         self._wcfg = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(vars(cfg))
@@ -362,6 +370,9 @@ class VisualsController:
                 self._inflight = None
             self.counters["last_image"] = evt[2]
             self.emit("image", (int(evt[1]), str(evt[2])))
+        elif kind == "video":
+            self.counters["videos"] = self.counters.get("videos", 0) + 1
+            self.emit("image/video", (int(evt[1]), str(evt[2])))
         elif kind == "failed":
             self.counters["failed"] += 1
             if self._inflight is not None and self._inflight["id"] == evt[1]:

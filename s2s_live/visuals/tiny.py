@@ -80,3 +80,34 @@ def build_random_pipeline(folder: str | Path, *, arch: str = "tiny", seed: int =
                                    safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipe.save_pretrained(str(folder))
     return folder
+
+
+def build_random_video_pipeline(folder: str | Path, *, seed: int = 0) -> Path:
+    """Create a tiny StableVideoDiffusionPipeline with random weights (diffusers' test sizes; the
+    image encoder takes SVD's 224x224 input) and ``save_pretrained`` it to ``folder``, offline."""
+    import torch
+    from diffusers import (AutoencoderKLTemporalDecoder, EulerDiscreteScheduler, StableVideoDiffusionPipeline,
+                           UNetSpatioTemporalConditionModel)
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    folder = Path(folder)
+    torch.manual_seed(seed)
+    unet = UNetSpatioTemporalConditionModel(
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=32, in_channels=8, out_channels=4,
+        down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
+        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
+        cross_attention_dim=32, num_attention_heads=2, projection_class_embeddings_input_dim=96,
+        addition_time_embed_dim=32)
+    sched = EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", interpolation_type="linear",
+        num_train_timesteps=1000, prediction_type="v_prediction", sigma_max=700.0, sigma_min=0.002,
+        steps_offset=1, timestep_spacing="leading", timestep_type="continuous", use_karras_sigmas=True)
+    vae = AutoencoderKLTemporalDecoder(block_out_channels=[32, 64], in_channels=3, out_channels=3,
+                                       down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"], latent_channels=4)
+    enc = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=32, projection_dim=32, num_hidden_layers=2, num_attention_heads=4, image_size=224,
+        intermediate_size=37, patch_size=14))
+    fe = CLIPImageProcessor(crop_size=224, size=224)
+    pipe = StableVideoDiffusionPipeline(vae=vae, image_encoder=enc, unet=unet, scheduler=sched, feature_extractor=fe)
+    pipe.save_pretrained(str(folder))
+    return folder

@@ -227,6 +227,14 @@ class Worker:
         t0 = time.perf_counter()
         self.backend = make_backend(self.cfg)
         self.backend.warmup()
+        self.video = None
+        if self.cfg.get("visuals_video"):
+            from .video import VideoBackend
+
+            self.video = VideoBackend(
+                str(self.cfg["visuals_video"]), device=self.cfg.get("visuals_device", "auto"),
+                frames=int(self.cfg.get("visuals_video_frames", 8)), steps=int(self.cfg.get("visuals_video_steps", 4)),
+                size=int(self.cfg.get("visuals_size", 512)))
         warm_s = time.perf_counter() - t0
         port = int(self.cfg.get("web_port") or 0)
         url = None
@@ -240,7 +248,7 @@ class Worker:
         rx = threading.Thread(target=self._receive, name="s2s-visuals-rx", daemon=True)
         rx.start()
         info = dict(self.backend.describe(), warm_s=round(warm_s, 3), url=url, pid=os.getpid(),
-                    out_dir=str(out_dir))
+                    out_dir=str(out_dir), **(self.video.describe() if self.video is not None else {}))
         self.emit("ready", info)
         try:
             while not self.stop_evt.is_set():
@@ -311,6 +319,35 @@ class Worker:
         self.emit("image", jid, str(full), meta)
         if self.web is not None:
             self.web.publish(self.last_image)
+        if self.video is not None:
+            self.run_video(jid, img, full, seed)
+
+    def run_video(self, jid: int, img: np.ndarray, png: Path, seed: int) -> None:
+        """The loop of image ``jid``, unless a newer request already waits (latest wins)."""
+        with self._cv:
+            if self._job is not None:
+                return
+        from .video import sprite_sheet
+
+        t0 = time.perf_counter()
+        try:
+            frames = self.video.generate(img, seed=seed)
+        except VisualsError as exc:
+            self.emit("failed", jid, str(exc))
+            return
+        path = png.with_name(png.stem + "-loop.png")
+        try:
+            full = save_image(sprite_sheet(frames), path, {"id": jid, "image": png.name, "frames": len(frames),
+                                                           "fps": self.video.fps, **self.video.describe(),
+                                                           "generate_s": round(time.perf_counter() - t0, 4)})
+        except OSError as exc:
+            self.emit("failed", jid, f"cannot write {str(path)!r}: {exc}")
+            return
+        self.emit("video", jid, str(full))
+        msg = {"type": "video", "id": jid, "url": f"/images/{full.name}", "frames": len(frames), "fps": self.video.fps}
+        self.last_image = dict(self.last_image or {}, video=msg)  # a page that connects later plays it too
+        if self.web is not None:
+            self.web.publish(msg)
 
 
 def worker_main(cfg: dict, cmd_q, evt_q, fast) -> None:

@@ -14,6 +14,7 @@ precision highp float;
 uniform vec2 uRes, uDrift, uImgScale;
 uniform vec3 uBands;
 uniform float uTime, uPhase, uFlash, uKick, uLevel, uOnset, uVal, uAro, uPal, uInt, uDensity, uImgMix, uImgAmt;
+uniform vec2 uAtlas0, uAtlas1;  // video mode: (frames in the sprite sheet, frame shown); stills (1, 0)
 uniform sampler2D uImg0, uImg1;
 out vec4 fragColor;
 const float TAU = 6.2831853;
@@ -31,7 +32,8 @@ float noise(vec2 p) { vec2 i = floor(p), f = fract(p); vec2 u = f * f * (3. - 2.
 float fbm(vec2 p) { float s = 0., a = .5; for (int i = 0; i < 4; i++) { s += a * noise(p); p = p * 2.03 + 1.7; a *= .5; } return s; }
 mat2 rot(float a) { float c = cos(a), s = sin(a); return mat2(c, -s, s, c); }
 vec3 img(vec2 uv) { uv = 0.5 + (uv - 0.5) * uImgScale; uv = clamp(uv, 0.001, 0.999);
-  return mix(texture(uImg0, uv).rgb, texture(uImg1, uv).rgb, uImgMix); }
+  vec2 a0 = vec2((uAtlas0.y + uv.x) / uAtlas0.x, uv.y), a1 = vec2((uAtlas1.y + uv.x) / uAtlas1.x, uv.y);
+  return mix(texture(uImg0, a0).rgb, texture(uImg1, a1).rgb, uImgMix); }
 `;
   const FOOT = `
 void main() {

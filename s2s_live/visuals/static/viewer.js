@@ -72,6 +72,8 @@
       return t;
     }
     const tex = [texture(), texture()];  // [shown, next]
+    const atlas = [{ n: 1, fps: 1 }, { n: 1, fps: 1 }];  // video mode: frames of each texture's sprite sheet
+    const swap = () => { tex.reverse(); atlas.reverse(); };
     const img = { mix: 0, amt: 0, aspect: 1, fading: false, t0: 0 };
 
     // music: fast rows [t, level, low, mid, high, onset, beats, bpm] interpolated at display time
@@ -146,10 +148,13 @@
         gl.bindTexture(gl.TEXTURE_2D, tex[1]);
         gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, true);
         gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, im);
-        img.aspect = im.width / Math.max(1, im.height);
-        if (img.amt === 0) { tex.reverse(); img.amt = 0.5; img.mix = 0; }  // the first image: at once
+        const n = msg.type === "video" && msg.frames > 1 ? Math.min(64, Math.round(msg.frames)) : 1;
+        atlas[1] = { n, fps: n > 1 && msg.fps > 0 ? msg.fps : 1 };
+        img.aspect = im.width / n / Math.max(1, im.height);
+        if (img.amt === 0) { swap(); img.amt = 0.5; img.mix = 0; }  // the first image: at once
         else { img.fading = true; img.t0 = performance.now() / 1000; }
         s2s.imageId = msg.id; document.body.dataset.image = String(msg.id);
+        s2s.video = msg.type === "video" ? msg.id : null;
       };
       im.src = msg.url + "?v=" + msg.id;
       progress.style.width = "0";
@@ -182,6 +187,11 @@
         const sa = canvas.width / canvas.height;
         gl.uniform2f(u.uImgScale, sa > img.aspect ? 1 : sa / img.aspect, sa > img.aspect ? img.aspect / sa : 1);
       }
+      for (const [k, a] of [["uAtlas0", atlas[0]], ["uAtlas1", atlas[1]]]) {
+        if (!u[k]) continue;
+        const c = Math.floor(t * a.fps) % Math.max(1, 2 * a.n - 2);  // ping-pong: a seamless loop
+        gl.uniform2f(u[k], a.n, a.n > 1 ? (c < a.n ? c : 2 * a.n - 2 - c) : 0);
+      }
       if (u.uImg0) { gl.activeTexture(gl.TEXTURE0); gl.bindTexture(gl.TEXTURE_2D, tex[0]); gl.uniform1i(u.uImg0, 0); }
       if (u.uImg1) { gl.activeTexture(gl.TEXTURE1); gl.bindTexture(gl.TEXTURE_2D, tex[1]); gl.uniform1i(u.uImg1, 1); }
       if (alpha < 1) { gl.enable(gl.BLEND); gl.blendColor(0, 0, 0, alpha); gl.blendFunc(gl.CONSTANT_ALPHA, gl.ONE_MINUS_CONSTANT_ALPHA); }
@@ -197,7 +207,7 @@
       phase += dt * (m.bpm > 0 ? m.bpm : 90) / 60 * (0.25 + 0.75 * Math.min(2, view.intensity));
       if (img.fading) {
         img.mix = opt.fade > 0 ? Math.min(1, (t - img.t0) / opt.fade) : 1;
-        if (img.mix >= 1) { tex.reverse(); img.mix = 0; img.fading = false; }
+        if (img.mix >= 1) { swap(); img.mix = 0; img.fading = false; }
       }
       resize();
       gl.viewport(0, 0, canvas.width, canvas.height);
@@ -231,7 +241,7 @@
       mode: "webgl", fps: Math.round(fps * 10) / 10, scale: Math.round(scale * 1000) / 1000,
       width: canvas.width, height: canvas.height, settled, scene, next, frames: s2s.frames,
       lastBeat, beats, level: Math.round(m.level * 1000) / 1000, lock: view.lock, intensity: view.intensity, palette: view.palette,
-      target: m.target, imageId: s2s.imageId, renderer,
+      target: m.target, imageId: s2s.imageId, video: s2s.video || null, renderer,
     });
     const dbg = gl.getExtension("WEBGL_debug_renderer_info");
     const renderer = String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
@@ -310,14 +320,15 @@
       else if (m.type === "hello") {
         if (onHello) onHello(m);
         if (m.viewer && onViewer) onViewer(m.viewer);
-        if (m.image && m.image.id !== s2s.imageId) onImage(m.image);
+        if (m.image && m.image.id !== s2s.imageId) onImage(m.image.video && !liveWanted ? m.image.video : m.image);
       } else if (m.type === "image") {
         Object.assign(info, { genre: m.genre || info.genre, emotion: m.emotion || info.emotion, bpm: m.bpm || info.bpm });
         drawOverlay(); onImage(m);
       } else if (m.type === "state") {
         Object.assign(info, { genre: m.genre, emotion: m.emotion, bpm: m.bpm, key: m.key }); drawOverlay();
         if (onState) onState(m);
-      } else if (m.type === "viewer") { if (onViewer) onViewer(m); }
+      } else if (m.type === "video") { if (!liveWanted) onImage(m); }  // the fallback shows stills
+      else if (m.type === "viewer") { if (onViewer) onViewer(m); }
       else if (m.type === "progress") progress.style.width = (100 * m.step / m.total) + "%";
     };
   }
