@@ -248,6 +248,7 @@ class _LiveClient(threading.Thread):
         self.url = url
         self.frames = 0
         self.error = ""
+        self.reconnects = 0
         self.halt = threading.Event()
         self.start()
 
@@ -255,18 +256,23 @@ class _LiveClient(threading.Thread):
         from websockets.sync.client import connect
 
         host = self.url.split("//", 1)[1].split("/", 1)[0]
-        try:
-            with connect(f"ws://{host}/ws", origin=f"http://{host}", max_size=None) as ws:
-                ws.send(json.dumps({"cmd": "live", "on": True}))
-                while not self.halt.is_set():
-                    try:
-                        m = ws.recv(timeout=0.5)
-                    except TimeoutError:
-                        continue
-                    if isinstance(m, bytes):
-                        self.frames += 1
-        except Exception as exc:  # noqa: BLE001 - reported in the results, the soak goes on
-            self.error = f"{type(exc).__name__}: {exc}"
+        while not self.halt.is_set():  # reconnect: the viewer's process is stopped between slots
+            try:
+                # no keepalive pings: the viewer cannot answer while its process is SIGSTOPped
+                with connect(f"ws://{host}/ws", origin=f"http://{host}", max_size=None,
+                             ping_interval=None, open_timeout=30) as ws:
+                    ws.send(json.dumps({"cmd": "live", "on": True}))
+                    while not self.halt.is_set():
+                        try:
+                            m = ws.recv(timeout=0.5)
+                        except TimeoutError:
+                            continue
+                        if isinstance(m, bytes):
+                            self.frames += 1
+            except Exception as exc:  # noqa: BLE001 - counted in the results, the soak goes on
+                self.error = f"{type(exc).__name__}: {exc}"
+                self.reconnects += 1
+                self.halt.wait(1.0)
 
 
 def _paired(eng: list[float], idle_before: list[float | None], idle_after: list[float | None]) -> dict:
@@ -307,6 +313,10 @@ def soak(args) -> int:
     window = args.slot - args.settle
     if window <= 0:
         raise SystemExit(f"--settle {args.settle} must be shorter than --slot {args.slot}")
+    def _terminate(signum, frame):  # noqa: ARG001 - SIGTERM ends the soak through its cleanup
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     # a JACK server of our own, by name, so that other programs' JACK tests neither join nor kill it
     name = f"s2s_soak_{os.getpid()}"
     os.environ["JACK_DEFAULT_SERVER"] = name
@@ -350,9 +360,9 @@ def soak(args) -> int:
                 with sd.InputStream(device="system", channels=2, samplerate=48000, blocksize=256, callback=cb):
                     player.connect_to_inputs_of()
                     _sleep_until(t_slot + args.settle)
-                    c0, cpu0 = dict(cnt), _cpu_times()
+                    c0, cpu0, w0 = dict(cnt), _cpu_times(), time.perf_counter()
                     _sleep_until(t_slot + args.slot)
-                    c1, cpu1 = dict(cnt), _cpu_times()
+                    c1, cpu1, w1 = dict(cnt), _cpu_times(), time.perf_counter()
                 row.update(overflows=c1["ovf"] - c0["ovf"], callbacks=c1["cb"] - c0["cb"])
             else:
                 k_eng += 1
@@ -361,9 +371,9 @@ def soak(args) -> int:
                 player.connect_to_inputs_of()
                 f0 = live.frames if (live is not None and kind == "web") else 0
                 _sleep_until(t_slot + args.settle)
-                s0, cpu0 = e.ask("snap"), _cpu_times()
+                s0, cpu0, w0 = e.ask("snap"), _cpu_times(), time.perf_counter()
                 _sleep_until(t_slot + args.slot)
-                s1, cpu1 = e.ask(f"snap {s0['counters']['callbacks']}"), _cpu_times()
+                s1, cpu1, w1 = e.ask(f"snap {s0['counters']['callbacks']}"), _cpu_times(), time.perf_counter()
                 mem = e.mem()
                 first_mem.setdefault(kind, mem)
                 row.update(overflows=s1["counters"]["overflows"] - s0["counters"]["overflows"],
@@ -376,7 +386,9 @@ def soak(args) -> int:
                            live_frames=(live.frames - f0) if (live is not None and kind == "web") else None,
                            tagger_runs=((s1["tagger"] or {}).get("runs", 0) - (s0["tagger"] or {}).get("runs", 0)))
                 e.pause()
-            row["per_min"] = round(row["overflows"] * 60.0 / window, 3)
+            # over the window actually counted (a slow switch on a loaded machine shortens it)
+            row["window_s"] = round(w1 - w0, 2)
+            row["per_min"] = round(row["overflows"] * 60.0 / max(1.0, w1 - w0), 3)
             row.update(_cpu_share(cpu0, cpu1))
             slots.append(row)
             print(json.dumps({k: v for k, v in row.items() if k != "mem"}), flush=True)
@@ -452,7 +464,8 @@ def _soak_summary(args, slots, variants, first_mem, finals, jack_rt, window, n_s
         "slot_s": args.slot, "settle_s": args.settle, "window_s": window, "slots": n_slots,
         "idle": {"slots": len(idle), "overflows_per_min": [s["per_min"] for s in idle],
                  "mean_per_min": float(np.mean([s["per_min"] for s in idle])) if idle else None},
-        "variants": per, "live_client_error": live.error if live is not None else None,
+        "variants": per, "live_client": None if live is None else {"last_error": live.error,
+                                                                     "reconnects": live.reconnects},
         "load1": [s["load1"] for s in slots], "per_slot": slots,
         "cpu": {k: {m: float(np.mean([s[m] for s in slots if (s["kind"] == "idle") == (k == "idle")] or [np.nan]))
                     for m in ("busy_pct", "steal_pct")} for k in ("idle", "engine")},
