@@ -782,12 +782,14 @@ class MappingProcessor(Processor):
                              f"this pipeline gives {now_names[:4]}... ({n} values)")
         # Everything is read and verified: now swap (a failure above left the old mapping running)
         changed = (list(self.inputs), list(self.specs)) != (inputs, specs)
+        was_running = self.running
         self._set_io(inputs, specs)
         self.bind(self._pipeline_outputs)
         self.add_examples(X, Y)
         with self._lock:
             self._session = session
             self._onnx = onnx_bytes if session is not None else None
+            self.running = was_running and session is not None  # a hot swap keeps running
             self.mapping_name = name
         if changed and self.on_outputs_changed is not None:
             self.on_outputs_changed()

@@ -226,6 +226,12 @@ def test_corrupt_mapping_refused_old_keeps_running(eng, folder):
         assert err is not None and "invalid" in err[2][1]
         after = _status(ctl)
         assert after["running"] and after["mapping"] == "perf" and after["examples"] == before["examples"]
+        # a hot swap to a good mapping (the saved one, as a new name) keeps running
+        (bad / "examples.csv").write_text((folder / "perf" / "examples.csv").read_text())
+        assert ctl.ask("/s2s/map/load", "s", "bad", want="/s2s/ack")[2] == ["/s2s/map/load", "bad"]
+        after = _status(ctl)
+        assert after["running"] and after["mapping"] == "bad" and after["examples"] == before["examples"]
+        (bad / "examples.csv").write_text((folder / "perf" / "examples.csv").read_text() + "1,x,2,3,4\n")
         eng.rec.clear()
         assert len(eng.rec.wait_for("/wek/outputs", 3, timeout=5)) >= 3
         # doctor checks every saved mapping through the model host's loader
