@@ -69,10 +69,12 @@ def check_models(cfg: Config) -> list[tuple[str, str, str]]:
     root = Path(cfg.models_dir)
     if not root.is_dir():
         return [(WARN, "models", f"no models folder at {root}")]
+    from .modelcard import incomplete_folders
+
     folders = sorted(p for p in root.iterdir() if (p / "card.json").exists())
+    out = [(FAIL, "models", problem) for problem in incomplete_folders(root)]
     if not folders:
-        return [(WARN, "models", f"no model cards under {root}")]
-    out = []
+        return out or [(WARN, "models", f"no model cards under {root}")]
     try:
         from . import inference
     except Exception as exc:  # noqa: BLE001

@@ -257,3 +257,46 @@ def test_a_model_folder_without_its_card_is_reported_not_dropped_silently(tmp_pa
     assert r.returncode == 0, r.stderr[-2000:]
     warn = [ln for ln in r.stderr.splitlines() if "card.json" in ln]
     assert len(warn) == 1 and warn[0].startswith("s2s-live: warning:") and "'emotion'" in warn[0], r.stderr
+
+
+# -- broken audio files -------------------------------------------------------------------------
+def _broken_files(d):
+    """A WAV and an MP3 cut in the middle, a WAV whose header claims 10 h for 1 s of data, and a
+    1-sample WAV (libsndfile reads the first three as if complete)."""
+    import struct
+
+    sr = 22050
+    y = (0.3 * np.sin(2 * np.pi * 440 * np.arange(4 * sr) / sr)).astype(np.float32)
+    for ext in ("wav", "mp3"):
+        sf.write(d / f"full.{ext}", y, sr)
+        b = (d / f"full.{ext}").read_bytes()
+        (d / f"full.{ext}").unlink()
+        (d / f"cut.{ext}").write_bytes(b[: len(b) // 2])
+    sf.write(d / "liar.wav", y[:sr], sr)
+    b = bytearray((d / "liar.wav").read_bytes())
+    i = b.find(b"data")
+    b[i + 4 : i + 8] = struct.pack("<I", 10 * 3600 * sr * 2)
+    (d / "liar.wav").write_bytes(bytes(b))
+    sf.write(d / "tiny.wav", y[:1], sr)
+
+
+def test_broken_files_are_named_in_one_line_each(tmp_path):
+    import json
+
+    src = tmp_path / "in"
+    src.mkdir()
+    _broken_files(src)
+    r = _cli("analyze", src, "--out", tmp_path / "out", "--quiet", timeout=300)
+    assert "Traceback" not in r.stderr, r.stderr[-3000:]
+    assert r.returncode == 1  # the 1-sample file failed
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith(("warning:", "error"))]
+    for name in ("cut.wav", "cut.mp3", "liar.wav"):
+        hit = [ln for ln in lines if name in ln]
+        assert len(hit) == 1 and hit[0].startswith("warning:") and "truncated" in hit[0], (name, lines)
+        s = json.loads((tmp_path / "out" / name / "summary.json").read_text())
+        assert s["warnings"] and "truncated" in s["warnings"][0]
+    assert "36000.0 s" in next(ln for ln in lines if "liar.wav" in ln)
+    tiny = [ln for ln in lines if "tiny.wav" in ln]
+    assert len(tiny) == 1 and "shorter than one hop" in tiny[0], lines
+    assert "3 analysed, 0 already done, 1 failed" in r.stdout
+
