@@ -63,6 +63,7 @@ from pathlib import Path
 from typing import Any
 
 from .state import SCENES
+from .worker import FAST_SLOTS
 
 from websockets.exceptions import ConnectionClosed
 
@@ -444,7 +445,8 @@ class WebViewer:
             seen, rows = self.owner.fast_rows(seen)
             if not rows:
                 continue
-            rows = [[round(r[0 + 7], 4)] + [round(x, 4) for x in r[:7]] for r in rows]  # t first
+            t = FAST_SLOTS.index("t")
+            rows = [[round(r[t], 4)] + [round(x, 4) for i, x in enumerate(r) if i != t] for r in rows]  # t first
             for cl in list(self.clients.values()):
                 if cl.fast and not cl.closed:
                     cl.rows.extend(rows)

@@ -79,10 +79,10 @@
     // music: fast rows [t, level, low, mid, high, onset, beats, bpm] interpolated at display time
     const rows = [];
     const m = { level: 0, low: 0, mid: 0, high: 0, onset: 0, bpm: 0, valence: 0.5, arousal: 0.5,
-      drift: [0, 0], target: "flow" };
+      drift: [0, 0], target: "flow", params: [] };
     const view = { lock: null, intensity: 1, palette: 0 };
     let offset = null, beats = null, lastBeat = null, flashT = -1e9, kickT = -1e9, phase = 0;
-    let scene = "flow", next = null, fadeT0 = 0, pendingSince = null, lastLockChange = false;
+    let scene = "flow", next = null, fadeT0 = 0, pendingSince = null;
     const DELAY = 0.03;  // s behind the newest block: one or two blocks to interpolate between
     onFast = v => {
       const now = performance.now() / 1000;
@@ -118,6 +118,7 @@
       if (xy) m.drift = [xy[0] - 0.5, xy[1] - 0.5];
       else if (lat.length >= 2) m.drift = [Math.tanh(lat[0]) * 0.5, Math.tanh(lat[1]) * 0.5];
       if (S.ORDER.includes(st.scene)) m.target = st.scene;
+      m.params = Array.isArray(st.params) ? st.params.filter(isFinite).slice(0, 3) : [];
       choose(false);
     };
     onViewer = v => {
@@ -132,7 +133,7 @@
       const cur = next || scene;
       if (want === cur) { pendingSince = null; return; }
       if (next !== null) { scene = next; next = null; }  // finish the running fade at once
-      if (now) { pendingSince = performance.now() / 1000; beginFade(pendingSince); lastLockChange = true; }
+      if (now) { pendingSince = performance.now() / 1000; beginFade(pendingSince); }
       else if (pendingSince === null) pendingSince = performance.now() / 1000;
     }
     function beginFade(now) {
@@ -178,10 +179,11 @@
       f("uTime", t); f("uPhase", phase); f("uLevel", Math.min(1, m.level)); f("uOnset", Math.min(1, m.onset));
       f("uVal", m.valence); f("uAro", m.arousal); f("uPal", view.palette); f("uInt", I);
       f("uFlash", Math.exp(-(t - flashT) / 0.09)); f("uKick", Math.exp(-(t - kickT) / 0.25));
-      f("uDensity", Math.min(2, 0.3 + 1.4 * m.level + 0.6 * m.onset));
+      const P = k => (m.params.length > k ? m.params[k] - 0.5 : 0);  // Wekinator/mapper outputs 0..1
+      f("uDensity", Math.min(2, Math.max(0, 0.3 + 1.4 * m.level + 0.6 * m.onset + 0.8 * P(0))));
       f("uImgMix", img.mix); f("uImgAmt", img.amt);
       if (u.uRes) gl.uniform2f(u.uRes, canvas.width, canvas.height);
-      if (u.uDrift) gl.uniform2f(u.uDrift, m.drift[0] + 0.02 * Math.sin(t * 0.05), m.drift[1] + 0.02 * Math.cos(t * 0.04));
+      if (u.uDrift) gl.uniform2f(u.uDrift, m.drift[0] + P(1) + 0.02 * Math.sin(t * 0.05), m.drift[1] + P(2) + 0.02 * Math.cos(t * 0.04));
       if (u.uBands) gl.uniform3f(u.uBands, Math.min(1, m.low * 3), Math.min(1, m.mid * 3), Math.min(1, m.high * 3));
       if (u.uImgScale) {  // cover: fill the screen, crop the overflow
         const sa = canvas.width / canvas.height;
