@@ -16,7 +16,8 @@ Routes (default http://127.0.0.1:8765):
 * ``/images/<name>.png`` — generated images from ``out_dir`` (names only, no paths).
 * ``/ws`` — WebSocket. Server -> page JSON: ``hello`` (settings, template, last image),
   ``image``, ``started``, ``progress``, ``state`` (overlay and scene parameters, <= 4/s),
-  ``settings``, ``viewer`` (scene lock, intensity, palette bias), ``fast`` (the fast stream at
+  ``settings``, ``viewer`` (scene lock, intensity, palette bias), ``video`` (video mode: ``id``,
+  ``url`` of the loop's sprite sheet, ``frames``, ``fps``), ``fast`` (the fast stream at
   its native block rate, to pages that asked with ``{"cmd": "fast", "on": true}``: ``v`` rows of
   ``[t, level, low, mid, high, onset, beats, bpm]``, ``t`` engine monotonic seconds, ``beats`` a
   running count); binary messages are JPEG frames of the live animation, sent only to pages
