@@ -17,10 +17,11 @@ Reference results are cached, one JSON per clip, under ``~/.cache/s2s_live/rhyth
 (Essentia and aubio are test/script dependencies only, never the engine's). One process.
 
 Tables: tempo Acc1 (within 4 %) and Acc2 (also at x2, x1/2, x3, x1/3) for s2s_live's live bpm
-(the analyze summary's tempo: the median of the clip's nonzero ``bpm``) and its ``features/tempo``
+(the analyze summary's tempo: the most common of the clip's nonzero ``bpm`` values) and its ``features/tempo``
 against each reference; octave errors (x2 and x1/2 within 4 %) by the reference's tempo band; key
 exact and MIREX-weighted agreement (fifth above 0.5, relative 0.3, parallel 0.2; fifths below
 counted separately), minor share, and how often the summary key equals the last hop's live key.
+Results: docs/features.md. Needs ``pip install -e ".[eval]"`` (essentia, aubio).
 """
 
 from __future__ import annotations
@@ -31,12 +32,11 @@ import json
 import os
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere, like the other scripts via PYTHONPATH
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's s2s_live, from any folder
 
 REF_VERSION = 1
 CACHE = Path(os.environ.get("S2S_CACHE", Path.home() / ".cache" / "s2s_live")) / "rhythmkey"
