@@ -372,6 +372,7 @@ class MappingProcessor(Processor):
             self.input_names: list[str] = list(inputs)  # element names after bind()
             self.n_in = 0  # known after bind(); 0 = not bound
             self._X: list[np.ndarray] = []
+            self._counts = np.zeros(len(specs), np.int64)  # recorded values per output (status)
             self._Y: list[np.ndarray] = []
             self.values = np.zeros(len(specs), np.float32)  # what /wekinator/control/outputs set
             self.record_mask = np.ones(len(specs), bool)
@@ -405,6 +406,7 @@ class MappingProcessor(Processor):
         with self._lock:
             if n != self.n_in:
                 self._X, self._Y, self._session, self._models, self._onnx = [], [], None, None, None
+                self._counts[:] = 0
             self.n_in, self.input_names = n, names
             self._sizes = sizes
             self._x = np.zeros((1, n), np.float32)
@@ -508,6 +510,7 @@ class MappingProcessor(Processor):
     def delete_examples(self) -> None:
         with self._lock:
             self._X, self._Y = [], []
+            self._counts[:] = 0
             self.dropped = 0
 
     def add_examples(self, X: np.ndarray, Y: np.ndarray) -> None:
@@ -521,6 +524,7 @@ class MappingProcessor(Processor):
             room = max(0, self.max_examples - len(self._X))
             self._X.extend(X[:room])
             self._Y.extend(Y[:room])
+            self._counts += np.isfinite(Y[:room]).sum(axis=0)
             self.dropped += X.shape[0] - min(room, X.shape[0])
 
     def examples(self) -> tuple[np.ndarray, np.ndarray]:
@@ -681,6 +685,7 @@ class MappingProcessor(Processor):
                     y = self.values.copy()
                     y[~self.record_mask] = np.nan
                     self._Y.append(y)
+                    self._counts += self.record_mask
                 else:
                     self.dropped += 1
         sess = self._session  # one read: a new training swaps it between hops
@@ -704,12 +709,11 @@ class MappingProcessor(Processor):
     def status(self) -> dict:
         """JSON-able: inputs, outputs (name, algo, classes, examples), flags, counters."""
         with self._lock:
-            Y = np.array(self._Y, np.float32).reshape(len(self._Y), len(self.specs))
             n = len(self._X)
             return {
                 "inputs": list(self.inputs), "n_inputs": self.n_in,
                 "outputs": [{"name": o.name, "algo": o.algo, "classes": o.classes,
-                             "examples": int(np.isfinite(Y[:, i]).sum()), "recording": bool(self.record_mask[i]),
+                             "examples": int(self._counts[i]), "recording": bool(self.record_mask[i]),
                              "running": bool(self.run_mask[i])} for i, o in enumerate(self.specs)],
                 "examples": n, "dropped": self.dropped, "recording": self.recording, "running": self.running,
                 "trained": self._session is not None, "training": self.training, "trains": self.trains,

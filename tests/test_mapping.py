@@ -353,3 +353,33 @@ def test_cancel_ends_the_training_and_the_next_one_runs():
         assert s["trained"] and not s["error"] and s["trains"] == 1, s
     finally:
         m.close()
+
+
+def test_recording_masks_and_counts_per_output():
+    """disableModelRecording leaves an output out of the next examples (NaN, not counted); inputs
+    come from the frame's values and from the fast stream (level)."""
+    from s2s_live.processor import Output
+
+    class _Frame:
+        values = {"features/rms": 0.2, "v": np.array([1.0, 2.0], np.float32)}
+
+    m = MappingProcessor(inputs=["features/rms", "v", "level"], outputs=["x:knn", "c:knn:2"], targets=[])
+    try:
+        m.bind([Output("features/rms"), Output("v", shape=2, labels=("p", "q")), Output("level", stream="fast")])
+        assert m.input_names == ["features/rms", "v/p", "v/q", "level"]
+        assert m.process(_Frame()) == {}  # no fast value yet: nothing recorded, nothing sent
+        m.fast_values = lambda: {"level": 0.5}
+        m.set_values([0.7, 2])
+        m.enable("recording", [2], False)
+        m.set_recording(True)
+        for _ in range(3):
+            m.process(_Frame())
+        X, Y = m.examples()
+        assert np.allclose(X, [[0.2, 1.0, 2.0, 0.5]] * 3) and np.allclose(Y[:, 0], 0.7) and np.isnan(Y[:, 1]).all()
+        assert [o["examples"] for o in m.status()["outputs"]] == [3, 0]
+        with pytest.raises(ConfigError, match=r"a class 1..2"):
+            m.set_values([0.1, 1.5])
+        with pytest.raises(ModelError, match="not trained yet"):
+            m.set_running(True)
+    finally:
+        m.close()
