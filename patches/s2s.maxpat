@@ -192,8 +192,9 @@
      "id": "obj-8",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 9,
+     "numoutlets": 10,
      "outlettype": [
+      "",
       "",
       "",
       "",
@@ -207,10 +208,10 @@
      "patching_rect": [
       20,
       280,
-      780,
+      900,
       22
      ],
-     "text": "route /s2s/image /s2s/image/started /s2s/error /s2s/pong /s2s/ack /s2s/status /s2s/status/frames /s2s/image/progress"
+     "text": "route /s2s/image /s2s/image/started /s2s/error /s2s/pong /s2s/ack /s2s/status /s2s/status/frames /s2s/image/progress /s2s/image/video"
     }
    },
    {
@@ -2785,6 +2786,222 @@
      ],
      "format": 6
     }
+   },
+   {
+    "box": {
+     "id": "obj-video-c",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      20,
+      1190,
+      900,
+      20
+     ],
+     "text": "video loops: /s2s/image/video id path (a PNG sprite sheet: the loop's square frames side by side) -> jit.matrix importmovie @adapt 1 (takes the sheet's size) -> jit.pwindow"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-video-unpack",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      ""
+     ],
+     "patching_rect": [
+      20,
+      1215,
+      70,
+      22
+     ],
+     "text": "unpack i s"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-video-print",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      420,
+      1215,
+      145,
+      22
+     ],
+     "text": "print s2s-image-video"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-video-prepend",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      120,
+      1245,
+      133,
+      22
+     ],
+     "text": "prepend importmovie"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-video-t",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "bang",
+      ""
+     ],
+     "patching_rect": [
+      120,
+      1275,
+      60,
+      22
+     ],
+     "text": "t b l"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-video-matrix",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "jit_matrix",
+      ""
+     ],
+     "patching_rect": [
+      120,
+      1305,
+      290,
+      22
+     ],
+     "text": "jit.matrix s2s_video 4 char 4096 512 @adapt 1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-video-pwindow",
+     "maxclass": "jit.pwindow",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "jit_matrix",
+      ""
+     ],
+     "patching_rect": [
+      120,
+      1335,
+      512,
+      64
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-scene-auto",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      700,
+      950,
+      160,
+      22
+     ],
+     "text": "/s2s/visuals/scene auto"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-scene-kaleido",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      920,
+      950,
+      175,
+      22
+     ],
+     "text": "/s2s/visuals/scene kaleido"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-int-c",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": [],
+     "patching_rect": [
+      1140,
+      930,
+      150,
+      20
+     ],
+     "text": "viewer intensity 0..2"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-int-num",
+     "maxclass": "flonum",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "patching_rect": [
+      1140,
+      955,
+      60,
+      22
+     ],
+     "format": 6,
+     "minimum": 0.0,
+     "maximum": 2.0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-int-prepend",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ],
+     "patching_rect": [
+      1140,
+      985,
+      180,
+      22
+     ],
+     "text": "prepend /s2s/visuals/intensity"
+    }
    }
   ],
   "lines": [
@@ -2864,7 +3081,7 @@
     "patchline": {
      "source": [
       "obj-8",
-      8
+      9
      ],
      "destination": [
       "obj-9",
@@ -4284,6 +4501,138 @@
      ],
      "destination": [
       "obj-vfemale",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-8",
+      8
+     ],
+     "destination": [
+      "obj-video-unpack",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-8",
+      8
+     ],
+     "destination": [
+      "obj-video-print",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-video-unpack",
+      1
+     ],
+     "destination": [
+      "obj-video-prepend",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-video-prepend",
+      0
+     ],
+     "destination": [
+      "obj-video-t",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-video-t",
+      1
+     ],
+     "destination": [
+      "obj-video-matrix",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-video-t",
+      0
+     ],
+     "destination": [
+      "obj-video-matrix",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-video-matrix",
+      0
+     ],
+     "destination": [
+      "obj-video-pwindow",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-scene-auto",
+      0
+     ],
+     "destination": [
+      "obj-97",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-scene-kaleido",
+      0
+     ],
+     "destination": [
+      "obj-97",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-int-num",
+      0
+     ],
+     "destination": [
+      "obj-int-prepend",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-int-prepend",
+      0
+     ],
+     "destination": [
+      "obj-97",
       0
      ]
     }

@@ -444,6 +444,12 @@ def test_maxpat_structure():
     for addr in ("/s2s/meta/labels/genre/probs", "/s2s/meta/labels/instruments"):
         (r,) = [b for b in boxes.values() if b.get("text", "").startswith("route ") and addr in b["text"].split()]
         follow(r["id"], r["text"].split()[1:].index(addr), "prepend set")
+    # stills and video loops (sprite sheets): [unpack i s] -> path -> importmovie into a matrix -> a window
+    for addr in ("/s2s/image", "/s2s/image/video"):
+        (r,) = [b for b in boxes.values() if b.get("text", "").startswith("route ") and addr in b["text"].split()]
+        u = follow(r["id"], r["text"].split()[1:].index(addr), "unpack i s")
+        m = follow(follow(follow(u, 1, "prepend importmovie"), 0, "t b l"), 1, "jit.matrix")
+        assert [d for d in out_of[(m, 0)] if boxes[d]["maxclass"] == "jit.pwindow"], addr
     assert any(b["maxclass"] == "pictslider" for b in boxes.values())  # valence/arousal XY
     routed = {a for t in texts if t.startswith("route ") for a in t.split()[1:]}
     # the mapper's outputs (--mapper) have their sections in the Pd and SC patches, not in Max's
@@ -465,6 +471,28 @@ def test_maxpat_structure():
 # the contract: every documented incoming address is handled; the guides give exact settings
 
 
+def _control_addresses() -> list[str]:
+    """The commands of docs/osc.md's control-server table, in doc order."""
+    return [r["address"] for r in DOC if r["section"].startswith("Incoming: control") and r["rate"] == "control"]
+
+
+def _raw_rows(section: str) -> list[str]:
+    """The addresses of the first table under ``## <section>`` in docs/osc.md, read line by line
+    (not through parse_osc_doc), so that a row the parser skips is noticed."""
+    lines = (REPO / "docs" / "osc.md").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"## {section}"))
+    rows, in_table = [], False
+    for line in lines[start + 1:]:
+        if line.startswith("|"):
+            in_table = True
+            m = re.match(r"\|\s*`(/[^`]+)`", line)
+            if m:
+                rows.append(m.group(1))
+        elif in_table or line.startswith("## "):
+            break
+    return rows
+
+
 def test_every_documented_control_address_is_handled():
     from s2s_live.osc_out import OSCBroadcaster
 
@@ -474,8 +502,9 @@ def test_every_documented_control_address_is_handled():
 
     srv = ControlServer(_Eng(), host="127.0.0.1", port=0, wek_port=0)
     try:
-        incoming = [r["address"] for r in DOC if r["section"].startswith("Incoming: control") and r["rate"] == "control"]
-        assert len(incoming) == 11
+        incoming = _control_addresses()
+        # the parsed rows are every row of the doc's command table (none dropped by the parser)
+        assert incoming and incoming == _raw_rows("Incoming: control server") and len(set(incoming)) == len(incoming)
         assert sorted(incoming) == sorted(h for h in srv.handlers if not h.startswith("/s2s/map/"))
         assert [r["address"] for r in DOC if r["section"].startswith("Incoming: Wekinator")] == ["/wek/outputs"]
         # the mapper's commands: /s2s/map/* on the control port, /wekinator/control/* on its own
@@ -491,6 +520,37 @@ def test_every_documented_control_address_is_handled():
             wek.stop()
     finally:
         srv.stop()
+
+
+def test_every_documented_control_address_reaches_its_handler():
+    """Each documented command, sent without arguments over UDP to a running engine, is answered
+    by its own handler (a pong, a meta block, a status, or its argument error) and never as an
+    unknown address; an undocumented address is. Each is followed by a ping, so that the replies
+    of one command are told from the next's."""
+    ctl = free_port()
+    e = _engine([], control_port=ctl)
+    replies: dict[str, list] = {}
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(10)
+            for a in _control_addresses() + ["/s2s/no/such/command"]:
+                s.sendto(encode_message(a, "", []), ("127.0.0.1", ctl))
+                s.sendto(encode_message("/s2s/ping", "", []), ("127.0.0.1", ctl))
+                got, pongs = [], 2 if a == "/s2s/ping" else 1
+                while pongs:
+                    m = decode_message(s.recv(65536))
+                    pongs -= m[0] == "/s2s/pong"
+                    got.append(m)
+                replies[a] = got[:-1]  # without the fence's pong
+    finally:
+        e.stop()
+
+    def unknown(a):
+        return [m for m in replies[a] if m[0] == "/s2s/error" and m[2][0] == a and "unknown control address" in m[2][1]]
+
+    assert unknown("/s2s/no/such/command"), replies["/s2s/no/such/command"]
+    for a in _control_addresses():
+        assert replies[a] and not unknown(a), (a, replies[a][:3])
 
 
 def test_wekinator_and_touchdesigner_guides():
