@@ -51,7 +51,7 @@ class Config:
     hysteresis_margin: float = 0.1  #: a new top label must lead by this probability (0..1) ...
     hysteresis_hold: float = 0.5  #: ... for this many seconds before */changed fires (0..3600)
     tagger_interval: float = 0.5  #: seconds between tagged 3-s patches: 0 (every hop) or 0.05..10
-    tagger_patch: float = 3.0  #: seconds of newest audio per tagged patch, 1.0..3.0 (docs/models.md)
+    tagger_patch: float | None = None  #: s of newest audio per tagged patch, 1..3; None: as the heads' cards
     models_dir: str = str(DEFAULT_MODELS_DIR)  #: folder of shipped/custom models
     models: dict[str, str] = field(default_factory=dict)  #: slot -> model name under models_dir
     # --- OSC ----------------------------------------------------------------------------
@@ -157,8 +157,8 @@ class Config:
         if isinstance(ti, bool) or not isinstance(ti, (int, float)) or not (ti == 0 or 0.05 <= ti <= 10.0):
             bad("tagger_interval", ti, "0 (every hop) or seconds in 0.05..10")
         tp = self.tagger_patch
-        if isinstance(tp, bool) or not isinstance(tp, (int, float)) or not 1.0 <= tp <= 3.0:
-            bad("tagger_patch", tp, "seconds in 1.0..3.0")
+        if tp is not None and (isinstance(tp, bool) or not isinstance(tp, (int, float)) or not 1.0 <= tp <= 3.0):
+            bad("tagger_patch", tp, "seconds in 1.0..3.0 (or unset: the heads' cards decide)")
         if not isinstance(self.hysteresis_margin, (int, float)) or not 0.0 <= self.hysteresis_margin <= 1.0:
             bad("hysteresis_margin", self.hysteresis_margin, "a probability in 0..1")
         if not isinstance(self.hysteresis_hold, (int, float)) or not 0.0 <= self.hysteresis_hold <= 3600.0:

@@ -29,7 +29,7 @@ from .errors import ModelError
 from .frames import SR_RECIPE, SR_VAE
 from .labels import ExpSmoother, Hysteresis, check_smoothing
 from .processor import Output, Processor
-from .tagging import TAGGER_MODELS, TaggerProcessor
+from .tagging import DEFAULT_PATCH, TAGGER_MODELS, TaggerProcessor
 
 def _recipes() -> dict[str, tuple[str, int, list[str]]]:
     """Feature recipes the live descriptors produce: recipe id -> (frame.values key, version, names)."""
@@ -549,12 +549,12 @@ def default_processors(cfg) -> list:
     host = ModelHost(cfg.models_dir, smoothing=cfg.smoothing,
                      margin=getattr(cfg, "hysteresis_margin", DEFAULT_MARGIN),
                      hold=getattr(cfg, "hysteresis_hold", DEFAULT_HOLD))
-    tagger = _tagger(host, cfg)
-    if tagger is not None:
-        procs.append(tagger)  # before the heads: they read tags/* of this hop
     slots = dict(DEFAULT_SLOTS)
     explicit = dict(getattr(cfg, "models", None) or {})
     slots.update(explicit)
+    tagger = _tagger(host, cfg, _head_patches(cfg.models_dir, slots.values()))
+    if tagger is not None:
+        procs.append(tagger)  # before the heads: they read tags/* of this hop
     for slot, name in slots.items():
         if slot not in explicit and not (Path(cfg.models_dir) / name / modelcard.CARD_FILE).is_file():
             continue
@@ -578,10 +578,35 @@ def _keys(value_key) -> tuple:
     return value_key if isinstance(value_key, tuple) else (value_key,)
 
 
-def _tagger(host: "ModelHost", cfg):
-    """The tagger processor when both tagger models are in the models folder, else None."""
+def _head_patches(models_dir, names) -> dict[str, float]:
+    """model name -> the tagger patch length (s) its card says it was trained on, for the heads
+    that read the taggers (unreadable cards are left to the model loader to report)."""
+    out = {}
+    for n in names:
+        try:
+            inp = modelcard.load_card(Path(models_dir) / n).get("input", {})
+        except (ModelError, OSError):
+            continue
+        if "tagger_patch_s" in inp:
+            out[n] = float(inp["tagger_patch_s"])
+    return out
+
+
+def _tagger(host: "ModelHost", cfg, head_patches: dict[str, float] | None = None):
+    """The tagger processor when both tagger models are in the models folder, else None.
+
+    Its patch length is ``cfg.tagger_patch`` when set, else the one the heads were trained on
+    (their cards' ``tagger_patch_s``), else 3 s; a head trained on another length is named in
+    ``host.problems`` (its answers would drift)."""
     if not all((Path(cfg.models_dir) / n / modelcard.CARD_FILE).is_file() for n in TAGGER_MODELS):
         return None
+    head_patches = head_patches or {}
+    patch = getattr(cfg, "tagger_patch", None)
+    if patch is None:
+        patch = next(iter(head_patches.values()), DEFAULT_PATCH)
+    for name, p in head_patches.items():
+        if abs(p - patch) > 1e-6:
+            host.problems.append(f"model {name!r} was trained on {p:g}-s tagger patches but the taggers run "
+                                 f"on {patch:g}-s patches (tagger_patch); its answers will be less accurate")
     msd, mtt = (host._build(n) for n in TAGGER_MODELS)
-    return TaggerProcessor(msd, mtt, interval=getattr(cfg, "tagger_interval", 0.5),
-                           patch=getattr(cfg, "tagger_patch", 3.0))
+    return TaggerProcessor(msd, mtt, interval=getattr(cfg, "tagger_interval", 0.5), patch=patch)

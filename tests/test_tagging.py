@@ -22,8 +22,8 @@ from s2s_live.synth import MusicSynth
 from s2s_live.tagging import TaggerProcessor
 
 ROOT = Path(__file__).resolve().parents[1]
-#: docs/models.md: on the synthetic ballad -> techno switch the stable labels settle within this (s)
-REACTION_BOUND_S = 7.0
+#: docs/models.md: on the synthetic ballad -> techno switch the stable labels change within this (s)
+REACTION_BOUND_S = 5.0
 MODELS = ROOT / "models"
 REF = ROOT / "tests" / "data" / "tagger_ref.npz"
 
@@ -245,16 +245,19 @@ def test_default_pipeline_broadcasts_tags_genre_emotion_instruments(default_rows
 
 
 def test_style_switch_changes_labels_within_documented_time(default_rows):
-    """Ballad then techno at 12 s: the stable genre and quadrant settle within 7 s (measured 6.0 and
-    5.5 s; synthetic music is far from the training clips, real music: docs/models.md)."""
-    before = [r for r in default_rows if 8.0 <= r["time"] < 12.0]
-    after = [r for r in default_rows if r["time"] >= 20.0]
+    """Ballad then techno at 12 s: the stable genre and quadrant leave the ballad's label within
+    5 s and never go back to it (measured 2.75 s and 3.7 s with the shipped 1.5-s patches and
+    context; the quadrant then moves between happy and tense, synthetic techno being far from
+    the training clips; real music: docs/models.md)."""
     for key in ("genre", "emotion/label"):
         lab = lambda r: r[key][0] if isinstance(r[key], tuple) else r[key]  # noqa: E731
-        a, b = lab(before[-1]), lab(after[-1])
-        assert a != b, f"{key}: the synthetic switch did not change the settled label ({a})"
-        first = next(r["time"] for r in default_rows if r["time"] >= 12.0 and lab(r) == b)
-        assert first - 12.0 <= REACTION_BOUND_S, f"{key}: {a} -> {b} took {first - 12.0:.2f} s"
+        a = lab([r for r in default_rows if r["time"] < 12.0][-1])
+        after = [r for r in default_rows if r["time"] >= 12.0]
+        left = next((r["time"] for r in after if lab(r) != a), None)
+        assert left is not None, f"{key}: the synthetic switch never changed the label ({a})"
+        assert left - 12.0 <= REACTION_BOUND_S, f"{key}: {a} held for {left - 12.0:.2f} s"
+        back = [r["time"] for r in after if r["time"] > left and lab(r) == a]
+        assert not back, f"{key}: went back to {a} at {back[0]:.2f} s"
 
 
 def test_live_prompt_uses_instrument_and_vocal_words_from_frame_values(default_rows):
@@ -311,3 +314,19 @@ def test_a_failing_tagger_run_is_reported_once_and_the_stream_goes_on(taggers, m
     out = tp.process(f)
     assert out["tags/frame"] == 2 and out["tags/msd"].shape == (50,)
     tp.close()
+
+
+def test_the_patch_length_follows_the_heads_cards_and_a_mismatch_is_said():
+    from s2s_live.inference import host_of
+
+    card = json.loads((MODELS / "genre" / "card.json").read_text())
+    trained = card["input"]["tagger_patch_s"]
+    procs = build_processors(Config())
+    assert next(p for p in procs if p.name == "tagger").patch == trained
+    assert not host_of(procs).problems
+    other = 3.0 if trained != 3.0 else 1.5
+    procs = build_processors(Config(tagger_patch=other))
+    assert next(p for p in procs if p.name == "tagger").patch == other
+    probs = host_of(procs).problems
+    assert any("'genre'" in p and "tagger_patch" in p for p in probs), probs
+    assert any("'emotion'" in p for p in probs), probs

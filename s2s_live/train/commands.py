@@ -46,7 +46,7 @@ def _cmd_heads(a) -> int:
 
     res = heads.train(a.data, a.out, models_dir=a.models_dir or a.out, seed=a.seed, folds=a.folds, C=a.C,
                       genre_context=a.genre_context, emotion_context=a.emotion_context,
-                      cache_dir=a.cache,
+                      patch_s=a.patch, cache_dir=a.cache,
                       log=(lambda *_: None) if a.quiet else print)
     g, e = res["cards"]["genre"]["metrics"], res["cards"]["emotion"]["metrics"]
     print(f"genre: six-class {g['genre_six_accuracy']:.3f} ({g['genre_six_n']} clips), emotion: quadrant "
@@ -125,6 +125,8 @@ def register(subparsers) -> None:
     h.add_argument("--C", type=float, default=0.01, help="inverse L2 strength of the logistic regressions")
     h.add_argument("--genre-context", type=float, default=3.0, help="rolling context of the genre head (s)")
     h.add_argument("--emotion-context", type=float, default=3.0, help="rolling context of the emotion head (s)")
+    h.add_argument("--patch", type=float, default=3.0,
+                   help="seconds of newest audio per tagger patch, 1..3 (the engine's tagger_patch)")
     h.add_argument("--cache", default=None, help="decode/tag cache (default ~/.cache/s2s_live)")
     h.set_defaults(func=_cmd_heads)
 

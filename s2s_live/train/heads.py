@@ -300,7 +300,7 @@ def _module(fitted: Fitted, kind: str):
 
 
 def export(fitted: Fitted, kind: str, folder, *, names: list[str], context_s: float, metrics: dict,
-           training: dict) -> dict:
+           training: dict, patch_s: float = 3.0) -> dict:
     """Write ``folder/model.onnx`` and its card (ONNX parity against torch checked)."""
     import torch
 
@@ -308,21 +308,24 @@ def export(fitted: Fitted, kind: str, folder, *, names: list[str], context_s: fl
 
     mod = _module(fitted, kind)
     ex = torch.zeros(1, N_IN)
+    # outputs carry "smooth": False: the rolling context of the input is the head's smoothing, an
+    # exponential smoother on top only delays a change (measured: docs/models.md, reaction)
     inp = {"name": "features", "dtype": "float32", "shape": [1, N_IN], "kind": "features",
            "recipe": "musicnn-tags", "recipe_version": 1, "names": names,
-           "value": ["tags/msd", "tags/mtt", "tags/embedding"], "context_s": context_s}
+           "value": ["tags/msd", "tags/mtt", "tags/embedding"], "context_s": context_s,
+           "tagger_patch_s": patch_s}  # the tagger patch length the head was trained on
     if kind == "genre":
         export_onnx(mod, ex, folder, input_name="features", output_names=["probs"])
         outputs = [{"name": "probs", "dtype": "float32", "shape": [1, len(LABELS)], "range": [0.0, 1.0],
                     "labels": list(LABELS), "osc": "genre/probs", "top": "genre", "top_type": "sf",
-                    "id": "genre/id", "changed": "genre/changed"}]
+                    "id": "genre/id", "changed": "genre/changed", "smooth": False}]
     else:
         export_onnx(mod, ex, folder, input_name="features", output_names=["probs", "va"])
         outputs = [{"name": "probs", "dtype": "float32", "shape": [1, 4], "range": [0.0, 1.0],
                     "labels": list(fourq.QUADRANT_WORDS), "osc": "emotion/probs", "top": "emotion/label",
-                    "top_type": "s", "changed": "emotion/changed"},
+                    "top_type": "s", "changed": "emotion/changed", "smooth": False},
                    {"name": "va", "dtype": "float32", "shape": [1, 2], "range": [0.0, 1.0], "osc": "emotion",
-                    "type": "ff", "split": ["emotion/valence", "emotion/arousal"]}]
+                    "type": "ff", "split": ["emotion/valence", "emotion/arousal"], "smooth": False}]
     card = {"name": "genre" if kind == "genre" else "emotion", "kind": kind, "version": "2", "input": inp,
             "outputs": outputs, "metrics": metrics, "training": training}
 
@@ -336,7 +339,8 @@ def export(fitted: Fitted, kind: str, folder, *, names: list[str], context_s: fl
 
 
 def train(data, out, *, models_dir=None, seed: int = 0, folds: int = 5, C: float = DEFAULT_C,
-          genre_context: float = 3.0, emotion_context: float = 3.0, cache_dir=None, log=print) -> dict:
+          genre_context: float = 3.0, emotion_context: float = 3.0, patch_s: float = 3.0, cache_dir=None,
+          log=print) -> dict:
     """Cross-validate both heads at every context in :data:`CONTEXTS` (and the chosen ones),
     then fit them on all clips and write ``out/genre`` and ``out/emotion``. Returns the metrics."""
     from pathlib import Path
@@ -345,7 +349,7 @@ def train(data, out, *, models_dir=None, seed: int = 0, folds: int = 5, C: float
     from .export import command_line
 
     models_dir = Path(models_dir or out)
-    clips = tagdata.dataset(data, models_dir, cache_dir=cache_dir)
+    clips = tagdata.dataset(data, models_dir, patch_s=patch_s, cache_dir=cache_dir)
     split = _split_indices(*_tagger_labels(models_dir))
     table = {}
     for ctx in sorted(set(CONTEXTS) | {genre_context, emotion_context}):
@@ -358,7 +362,8 @@ def train(data, out, *, models_dir=None, seed: int = 0, folds: int = 5, C: float
                 "456 30-s clips with AllMusic genres and quadrants; research use",
                 "split": f"{folds}-fold GroupKFold by artist for the metrics; final model on all clips",
                 "features": "rolling mean of the musicnn taggers' outputs (MSD tags, MTT tags, both penultimate "
-                            f"layers; 3-s patches every {tagdata.STEP_S:g} s)",
+                            f"layers; patches every {tagdata.STEP_S:g} s holding the newest {patch_s:g} s, "
+                            "repeated to the taggers' 3-s input)", "tagger_patch_s": patch_s,
                 "hyperparameters": {"model": "multinomial logistic regression on standardised inputs", "C": C},
                 "seed": seed, "command": command_line()}
     cards = {}
@@ -375,7 +380,7 @@ def train(data, out, *, models_dir=None, seed: int = 0, folds: int = 5, C: float
         m["cv_folds"], m["context_s"] = folds, ctx
         m["by_context"] = {c: {k: v for k, v in t.items() if not k.endswith("confusion")} for c, t in table.items()}
         cards[kind] = export(fitted, kind, Path(out) / kind, names=names, context_s=ctx, metrics=m,
-                             training=training | {"context_s": ctx})
+                             training=training | {"context_s": ctx}, patch_s=patch_s)
         log(f"wrote {Path(out) / kind}")
     return {"by_context": table, "cards": cards}
 

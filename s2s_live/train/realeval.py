@@ -129,13 +129,13 @@ def old_emotion_cv(root, cache_dir=None) -> dict:
 
 
 def evaluate(root, *, models_dir, genre_context: float, emotion_context: float, C: float, n_pairs: int = 24,
-             seed: int = 0, cache_dir=None, old: bool = True, log=print) -> dict:
+             seed: int = 0, patch_s: float = 3.0, cache_dir=None, old: bool = True, log=print) -> dict:
     from ..config import Config
 
     models_dir = Path(models_dir)
-    clips = tagdata.dataset(root, models_dir, cache_dir=cache_dir)
+    clips = tagdata.dataset(root, models_dir, patch_s=patch_s, cache_dir=cache_dir)
     split = heads._split_indices(*heads._tagger_labels(models_dir))
-    res: dict = {"new": {}, "old": {}}
+    res: dict = {"new": {}, "old": {}, "patch_s": patch_s}
     for ctx in sorted(set(heads.CONTEXTS) | {genre_context, emotion_context}):
         r = heads.cross_validate(clips, context_s=ctx, C=C, seed=seed, split=split)
         res["new"][f"context_{ctx:g}"] = r
@@ -147,7 +147,7 @@ def evaluate(root, *, models_dir, genre_context: float, emotion_context: float, 
         log(f"old emotion model {e['model_quadrant_accuracy']:.3f}, rules {e['rules_quadrant_accuracy']:.3f}")
     res["reaction"] = reaction_eval(root, clips, models_dir=models_dir, genre_context=genre_context,
                                     emotion_context=emotion_context, C=C, n_pairs=n_pairs, seed=seed,
-                                    cache_dir=cache_dir, old=old, log=log)
+                                    cache_dir=cache_dir, old=old, log=log, settings={"tagger_patch": patch_s})
     return res
 
 
@@ -174,10 +174,11 @@ def reaction_eval(root, clips, *, models_dir, genre_context, emotion_context, C,
             for kind, fitted, ctx in (("genre", gm, genre_context), ("emotion", em, emotion_context)):
                 if (mdir / kind).exists():
                     shutil.rmtree(mdir / kind)
-                heads.export(fitted, kind, mdir / kind, names=names, context_s=ctx, metrics={}, training={"fold": k})
+                heads.export(fitted, kind, mdir / kind, names=names, context_s=ctx, metrics={}, training={"fold": k},
+                             patch_s=settings.get("tagger_patch", 3.0))
             cfg_new = Config(models_dir=str(mdir), models={"genre": "genre", "emotion": "emotion"}, **settings)
             cfg_old = Config(models_dir=str(mdir), models={"genre": "genre-gtzan", "emotion": "emotion-stats"},
-                             **settings)
+                             **(settings | {"tagger_patch": 3.0}))
             for a, b in fold_pairs:
                 r = run_pair(root, clips, a, b, cfg_new, cache_dir)
                 react["new"].append({"a": clips[a]["clip"].song, "b": clips[b]["clip"].song, **r})
@@ -215,6 +216,8 @@ def _main(argv=None) -> int:
     ap.add_argument("--genre-context", type=float, default=None, help="seconds (default: the shipped genre card's)")
     ap.add_argument("--emotion-context", type=float, default=None, help="seconds (default: the shipped card's)")
     ap.add_argument("--C", type=float, default=None, help="logistic regularisation (default: the shipped card's)")
+    ap.add_argument("--patch", type=float, default=None,
+                    help="tagger patch seconds, 1..3 (default: the shipped genre card's tagger_patch_s)")
     ap.add_argument("--pairs", type=int, default=24, help="clip pairs for the reaction time (>= 20)")
     ap.add_argument("--no-old", action="store_true", help="skip the old models (faster)")
     ap.add_argument("--cache", default=None, help="decode/tag cache (default ~/.cache/s2s_live)")
@@ -233,9 +236,10 @@ def _main(argv=None) -> int:
     ec = a.emotion_context or e.get("input", {}).get("context_s", 6.0)
     C = a.C or g.get("training", {}).get("hyperparameters", {}).get("C", heads.DEFAULT_C)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    patch = a.patch or g.get("input", {}).get("tagger_patch_s", 3.0)
     res = evaluate(a.data, models_dir=models, genre_context=gc, emotion_context=ec, C=C, n_pairs=a.pairs,
-                   cache_dir=a.cache, old=not a.no_old)
-    res["settings"] = {"genre_context": gc, "emotion_context": ec, "C": C}
+                   patch_s=patch, cache_dir=a.cache, old=not a.no_old)
+    res["settings"] = {"genre_context": gc, "emotion_context": ec, "C": C, "tagger_patch": patch}
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=1, default=str))
     return 0
