@@ -50,7 +50,7 @@ class Config:
     smoothing: float = 0.5  #: exponential smoothing of model outputs per hop, 0 (none)..0.99
     hysteresis_margin: float = 0.1  #: a new top label must lead by this probability (0..1) ...
     hysteresis_hold: float = 0.5  #: ... for this many seconds before */changed fires (0..3600)
-    tagger_interval: float = 0.5  #: seconds between tagged 3-s patches: 0 (every hop) or 0.05..10
+    tagger_interval: float = 0.5  #: seconds between tagged patches: 0 (every hop) or 0.05..10
     tagger_patch: float | None = None  #: s of newest audio per tagged patch, 1..3; None: as the heads' cards
     models_dir: str = str(DEFAULT_MODELS_DIR)  #: folder of shipped/custom models
     models: dict[str, str] = field(default_factory=dict)  #: slot -> model name under models_dir

@@ -2,7 +2,8 @@
 
 :class:`TaggerProcessor` feeds every hop's new 16 kHz samples to the streaming log-mel front end
 (:class:`~s2s_live.dsp.mel.LogMelStream`) and, every ``interval`` seconds, runs both taggers on
-the newest 3-s patch. The taggers are ONNX models with cards (``models/tagger-msd``,
+the newest patch (3 s of log-mel input holding the newest ``patch`` seconds of audio,
+repeated: :func:`~s2s_live.dsp.mel.tile_newest`). The taggers are ONNX models with cards (``models/tagger-msd``,
 ``models/tagger-mtt``), loaded and verified by the model host like every model.
 
 One patch costs the two taggers ~30-80 ms of CPU on these machines, far more than the rest of
@@ -54,7 +55,7 @@ def _top_words(msd_labels, mtt_labels) -> tuple[list[str], np.ndarray, np.ndarra
 
 
 class TaggerProcessor(Processor):
-    """Both taggers on the newest 3-s patch every ``interval`` seconds.
+    """Both taggers on the newest patch every ``interval`` seconds.
 
     Parameters
     ----------
@@ -87,9 +88,9 @@ class TaggerProcessor(Processor):
         self.front = mel.LogMelStream()
         self.outputs = (
             Output("tags/msd", shape=len(self.labels[0]), labels=self.labels[0],
-                   doc="Million Song Dataset tagger (musicnn): probability of each Last.fm tag, newest 3-s patch"),
+                   doc="Million Song Dataset tagger (musicnn): probability of each Last.fm tag, newest patch"),
             Output("tags/mtt", shape=len(self.labels[1]), labels=self.labels[1],
-                   doc="MagnaTagATune tagger (musicnn): probability of each tag, newest 3-s patch"),
+                   doc="MagnaTagATune tagger (musicnn): probability of each tag, newest patch"),
             Output("tags", type="sf" * N_TOP, range=None,
                    labels=tuple(x for i in range(1, N_TOP + 1) for x in (f"word{i}", f"p{i}")),
                    doc="the three most probable tag words across both taggers, with their probabilities"),
