@@ -3,11 +3,13 @@ image into a loop, end to end through the visuals worker, and the WebGL viewer p
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 
 import numpy as np
 import pytest
+from helpers import require
 from PIL import Image
 from test_visuals_web import browser, free_port  # noqa: F401 - fixture
 
@@ -15,7 +17,7 @@ from s2s_live.config import Config
 from s2s_live.errors import ConfigError
 from s2s_live.visuals import VisualsController
 
-pytest.importorskip("diffusers")
+require(importlib.util.find_spec("diffusers") is not None, "diffusers not installed (the 'diffusers' extra)")
 
 
 @pytest.fixture(scope="module")
