@@ -609,6 +609,11 @@ class OSCBroadcaster:
         if s is None:
             s = socket.socket(family, socket.SOCK_DGRAM)
             s.setblocking(False)
+            if family == socket.AF_INET:
+                # Without SO_BROADCAST the kernel refuses every datagram to a broadcast address
+                # (EACCES), so a broadcast target the user gave or allowed never received one.
+                # It permits nothing else: which targets exist is decided by the allow-list.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
             self._socks[family] = s
         return s
 

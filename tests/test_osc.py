@@ -260,11 +260,12 @@ def test_broadcaster_real_udp(osc_rx):
     assert osc_rx.wait_for("/s2s/image")
     assert osc_rx.of("/s2s/frame")[0][1] == [9, 2.25]
     assert osc_rx.of("/s2s/bands")[0][1] == pytest.approx([0.1, 0.2, 1.5])
-    # a port nobody listens on is harmless; a refused send (broadcast without SO_BROADCAST) is
-    # counted, never raised, and the other targets still get everything
+    # a port nobody listens on is harmless; a failing send (here: the IPv6 socket closed under
+    # the broadcaster, EBADF) is counted, never raised, and the other targets still get everything
     dead = free_port()
     b.add_target("127.0.0.1", dead, "sc")
-    t = b.add_target("255.255.255.255", 9, "s2s")
+    t = b.add_target("::1", 9, "s2s")
+    b._sock(socket.AF_INET6).close()
     osc_rx.clear()
     b.send_frame(VALUES, 10, 2.5)
     assert t.errors >= 1 and b.counters()["osc_errors"] >= 1 and t.last_error
@@ -294,6 +295,25 @@ def test_broadcaster_ipv6(osc_rx):
     assert decode_message(s.recv(1024)) == ("/s2s/level", "f", [0.5])
     b.close()
     s.close()
+
+
+def test_broadcaster_reaches_a_broadcast_target():
+    """A broadcast target (the user's own, or allowed with --allow-target) gets its datagrams:
+    without SO_BROADCAST on the sending socket every send failed with EACCES, counted as an
+    error and never seen."""
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r.bind(("0.0.0.0", 0))
+    r.settimeout(2)
+    b = OSCBroadcaster([f"255.255.255.255:{r.getsockname()[1]}"])
+    b.bind_outputs(OUTS)
+    b.send_fast({"level": 0.25})
+    t = b.targets[0]
+    try:
+        assert t.errors == 0 and t.sent == 1, (t.errors, t.sent)
+        assert decode_message(r.recv(1024)) == ("/s2s/level", "f", [0.25])
+    finally:
+        b.close()
+        r.close()
 
 
 # ---------------------------------------------------------------------------------------------
