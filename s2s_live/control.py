@@ -370,6 +370,7 @@ class ControlServer:
             f"{p}/visuals/interval": self._visuals_interval,
             f"{p}/visuals/scene": self._visuals_scene,
             f"{p}/visuals/intensity": self._visuals_intensity,
+            f"{p}/visuals/restart": self._visuals_restart,
             f"{p}/model/load": self._model_load,
         }
         if type(self) is ControlServer:  # the mapper's commands as <prefix>/map/* (s2s_live/wekinator.py)
@@ -585,8 +586,18 @@ class ControlServer:
 
     def _visuals_generate(self, addr, args):
         prompt = check_prompt(args)
-        self._visuals().generate(prompt=prompt)
+        v = self._visuals()
+        if v.disabled:  # an ack would claim an image is coming
+            raise CommandError("visuals are disabled after repeated crashes; send /s2s/visuals/restart "
+                               "to start them again")
+        v.generate(prompt=prompt)
         self.ack(addr, "visuals/generate")
+
+    def _visuals_restart(self, addr, args):
+        check_args(args, "", "visuals/restart")
+        if not self._visuals().restart():
+            raise CommandError("visuals are running (not disabled); nothing to restart")
+        self.ack(addr, "visuals/restart")
 
     def _visuals_auto(self, addr, args):
         on = check_auto(args)

@@ -323,6 +323,31 @@ def test_worker_crash_is_counted_reported_and_restarted(tmp_path):
     assert ctl.stats()["pid"] is None
 
 
+def test_disabled_after_five_crashes_and_restarted_on_request(tmp_path):
+    """Five crashes within a minute disable the visuals (said in /s2s/error with the way back);
+    restart() starts a fresh worker that makes images again; restart() while running is refused."""
+    from s2s_live.visuals.controller import MAX_CRASHES
+
+    ev = Events()
+    ctl = make_ctl(tmp_path, ev)
+    ctl.start()
+    try:
+        assert not ctl.restart()  # running: nothing to restart
+        for i in range(MAX_CRASHES):
+            assert pump(ctl, lambda: ctl._ready or ctl.disabled, timeout=30)
+            ctl.crash_for_test(70)
+            assert pump(ctl, lambda i=i: ctl.stats()["crashes"] == i + 1, timeout=30)
+        assert ctl.disabled
+        assert "visuals disabled" in ev.of("error")[-1][1] and "/s2s/visuals/restart" in ev.of("error")[-1][1]
+        assert ctl.restart() and not ctl.disabled
+        assert pump(ctl, lambda: ctl._ready, timeout=30)
+        ctl.generate("back again")
+        assert pump(ctl, lambda: ev.of("image"), timeout=30)
+        assert ev.of("image/started")[-1][1] == "back again"
+    finally:
+        ctl.stop()
+
+
 def test_start_reports_backend_errors_clearly(tmp_path):
     cfg = Config(visuals="diffusers", visuals_model=str(tmp_path / "no-such-model"), web_port=0,
                  out_dir=str(tmp_path))

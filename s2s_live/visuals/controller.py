@@ -403,7 +403,8 @@ class VisualsController:
         if len(self._crash_times) >= MAX_CRASHES:
             self._disabled = True
             self.emit("error", ("visuals", f"visuals process crashed {len(self._crash_times)} times within "
-                                f"{CRASH_WINDOW:g} s (last exit code {code}); visuals disabled, audio unaffected"))
+                                f"{CRASH_WINDOW:g} s (last exit code {code}); visuals disabled, audio unaffected; "
+                                "/s2s/visuals/restart starts them again"))
             return
         self.emit("error", ("visuals", f"visuals process exited with code {code}; restarting "
                             f"(crash {self.counters['crashes']})"))
@@ -411,6 +412,24 @@ class VisualsController:
         # Starting a process costs ~20 ms: do it off the analysis thread.
         self._restarter = threading.Thread(target=self._spawn, name="s2s-visuals-restart", daemon=True)
         self._restarter.start()
+
+    @property
+    def disabled(self) -> bool:
+        """True after MAX_CRASHES crashes within CRASH_WINDOW: no worker, until :meth:`restart`."""
+        return self._disabled
+
+    def restart(self) -> bool:
+        """Start the worker again after it was disabled (``/s2s/visuals/restart``); the crash
+        count starts afresh. Returns False (and does nothing) when the visuals are not disabled."""
+        with self._lock:
+            if not self._disabled or self._stopped:
+                return False
+            self._disabled = False
+            self._crash_times = []
+            self.counters["restarts"] += 1
+        self._restarter = threading.Thread(target=self._spawn, name="s2s-visuals-restart", daemon=True)
+        self._restarter.start()
+        return True
 
     def crash_for_test(self, code: int = 70) -> None:
         """Test-only: make the worker exit at once with ``code``, as a crashing backend would."""
