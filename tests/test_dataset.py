@@ -40,9 +40,9 @@ def test_record_from_jack_sine(jack_server, jack_play, tmp_path):
         assert player.connect_to(wait_new_input_client(before)), "no PortAudio input port to connect to"
         time.sleep(0.2)
 
-    items = store.record(tmp_path / "ds", seconds=3, label="sine440", device="system", on_open=on_open)
+    items = store.record(tmp_path / "ds", seconds=5, label="sine440", device="system", on_open=on_open)
     assert [c.name for c in items] == [c.name for c in store.clips(tmp_path / "ds")]
-    assert len(items) == 3
+    assert len(items) == 5
     for c in items:
         y, sr = sf.read(str(c.path), dtype="float32")
         assert sr == 16000 and y.shape == (16000,)
@@ -54,14 +54,17 @@ def test_record_from_jack_sine(jack_server, jack_play, tmp_path):
     rows = dshow.table(items, f0="pyin")
     # The JACK dummy driver wakes late now and then (see test_engine_jack): the discontinuity
     # smears the spectrum of the clip it lands in. A clip may miss on centroid only where the
-    # capture counted an overflow during it; the median must hold.
+    # capture counted an overflow during it; the clean clips' median must hold (a loaded CI
+    # machine smeared two of three clips in one run, so the median of all was 481 Hz).
     for c, r in zip(items, rows):
         assert r["f0_hz"] == pytest.approx(440.0, abs=2.0)
         assert r["voiced"] > 0.7
         assert r["rms"] == pytest.approx(0.5 / np.sqrt(2), rel=0.02)  # the envelope is of the input (window divided out)
         if c.meta["overflows"] == 0:
             assert r["centroid_hz"] == pytest.approx(440.0, rel=0.02), c.meta
-    assert float(np.median([r["centroid_hz"] for r in rows])) == pytest.approx(440.0, rel=0.02)
+    clean = [r["centroid_hz"] for c, r in zip(items, rows) if c.meta["overflows"] == 0]
+    assert clean, "every clip had a capture overflow"
+    assert float(np.median(clean)) == pytest.approx(440.0, rel=0.02)
 
 
 @pytest.fixture(scope="module")
