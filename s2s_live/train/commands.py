@@ -151,18 +151,21 @@ def register(subparsers) -> None:
     it.add_argument("--steps", type=int, default=8, help="number of sounds written, including both ends (2..256)")
     it.add_argument("--out", required=True, help="folder for step_00.wav ...")
     it.add_argument("--sr", type=int, default=16000, help="sample rate of the written files (8000..192000 Hz)")
-    it.add_argument("--models-dir", default=_default_models_dir())
-    it.add_argument("--encoder", default="encoder", help="encoder model name under --models-dir")
-    it.add_argument("--decoder", default="decoder", help="decoder model name under --models-dir")
+    _add_vae_models(it)
     it.set_defaults(func=_cmd_interpolate)
     rc = vs.add_parser("reconstruct", help="original/reconstruction WAV pairs of a dataset's clips, to listen to")
     rc.add_argument("dir", help="dataset folder (`s2s-live dataset`)")
     rc.add_argument("--out", required=True, help="folder for NAME.orig.wav / NAME.recon.wav and reconstruct.csv")
     rc.add_argument("--limit", type=int, default=0, help="only the first N clips (0 = all)")
-    rc.add_argument("--models-dir", default=_default_models_dir())
-    rc.add_argument("--encoder", default="encoder", help="encoder model name under --models-dir")
-    rc.add_argument("--decoder", default="decoder", help="decoder model name under --models-dir")
+    _add_vae_models(rc)
     rc.set_defaults(func=_cmd_reconstruct)
+
+
+def _add_vae_models(p) -> None:
+    """The encoder/decoder pair options shared by ``vae interpolate`` and ``vae reconstruct``."""
+    p.add_argument("--models-dir", default=_default_models_dir())
+    p.add_argument("--encoder", default="encoder", help="encoder model name under --models-dir")
+    p.add_argument("--decoder", default="decoder", help="decoder model name under --models-dir")
 
 
 def main(argv=None, prog: str = "s2s-live", record: str | None = None) -> int:
