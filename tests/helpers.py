@@ -230,6 +230,20 @@ class JackPlayer:
         """Connect out_0 to every input port of one JACK client."""
         return self._connect(lambda c: c == client)
 
+    def underflows(self, timeout: float = 5.0) -> int:
+        """Late callbacks of the player so far (a gap or repeat in what it played)."""
+        import select
+        import signal
+
+        self.proc.send_signal(signal.SIGUSR1)
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            raise RuntimeError("the player did not report its underflows")
+        line = self.proc.stdout.readline()
+        if not line.startswith("underflows "):
+            raise RuntimeError(f"the player answered {line!r}; expected 'underflows N'")
+        return int(line.split()[1])
+
     def stop(self) -> None:
         terminate(self.proc)
 

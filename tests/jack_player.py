@@ -2,6 +2,8 @@
 
 Usage: python jack_player.py SPEC, where SPEC is ``sine:FREQ:AMP``, ``silence``,
 ``clicks:BPM`` or ``steps:AMP1,AMP2,...:SECONDS`` (sine 1 kHz whose amplitude changes).
+On SIGUSR1 it prints ``underflows N``: the callbacks PortAudio flagged as late (output
+underflow: the signal JACK played has a gap or a repeat there) since it started.
 """
 
 import signal
@@ -42,8 +44,11 @@ def make(spec: str) -> np.ndarray:
 def main() -> None:
     y = make(sys.argv[1])
     pos = [0]
+    late = [0]
 
     def cb(outdata, frames, time, status):  # noqa: ARG001
+        if status.output_underflow:
+            late[0] += 1
         i = pos[0]
         idx = (np.arange(frames) + i) % y.shape[0]
         outdata[:, 0] = y[idx]
@@ -53,6 +58,7 @@ def main() -> None:
     stream.start()
     stopping = []
     signal.signal(signal.SIGTERM, lambda *a: stopping.append(1))
+    signal.signal(signal.SIGUSR1, lambda *a: print(f"underflows {late[0]}", flush=True))
     print("ready", flush=True)
     while not stopping:
         signal.pause() if hasattr(signal, "pause") else None

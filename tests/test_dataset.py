@@ -39,7 +39,9 @@ def test_record_from_jack_sine(jack_server, jack_play, tmp_path):
     def on_open(src):  # connect the player to our capture client before recording starts
         assert player.connect_to(wait_new_input_client(before)), "no PortAudio input port to connect to"
         time.sleep(0.2)
+        at_open.append(player.underflows())
 
+    at_open = []
     items = store.record(tmp_path / "ds", seconds=5, label="sine440", device="system", on_open=on_open)
     assert [c.name for c in items] == [c.name for c in store.clips(tmp_path / "ds")]
     assert len(items) == 5
@@ -50,21 +52,26 @@ def test_record_from_jack_sine(jack_server, jack_play, tmp_path):
         assert c.meta["window"] == "hamming" and c.meta["source_sr"] == 48000
         assert c.meta["input_rms"] == pytest.approx(0.5 / np.sqrt(2), abs=0.005)  # the level played
         assert c.meta["rms"] == pytest.approx(0.5 / np.sqrt(2) * HAMMING_RMS, abs=0.005)
-        assert np.abs(y[:20]).max() < 0.5 * 0.09 and np.abs(y).max() == pytest.approx(0.5, abs=0.01)  # windowed
+        assert np.abs(y[:20]).max() < 0.5 * 0.09  # windowed: the edges fade in
     rows = dshow.table(items, f0="pyin")
-    # The JACK dummy driver wakes late now and then (see test_engine_jack): the discontinuity
-    # smears the spectrum of the clip it lands in. A clip may miss on centroid only where the
-    # capture counted an overflow during it; the clean clips' median must hold (a loaded CI
-    # machine smeared two of three clips in one run, so the median of all was 481 Hz).
+    # The JACK dummy driver (and a player client starved by a loaded machine) wakes late now and
+    # then (see test_engine_jack): the discontinuity in the played sine smears the spectrum of the
+    # clip it lands in and the resampler overshoots at it (a loaded CI run: one clip's peak 0.524).
+    # Not every such glitch reaches the capture as an overflow, so the waveform-shape checks hold
+    # for the median over the 5 clips (2 glitched clips cannot move it) and per clip where the
+    # player reported no underflow and the capture no overflow; pitch and level hold for every clip.
+    glitches = player.underflows() - at_open[0]
     for c, r in zip(items, rows):
         assert r["f0_hz"] == pytest.approx(440.0, abs=2.0)
         assert r["voiced"] > 0.7
         assert r["rms"] == pytest.approx(0.5 / np.sqrt(2), rel=0.02)  # the envelope is of the input (window divided out)
-        if c.meta["overflows"] == 0:
+        if c.meta["overflows"] == 0 and glitches == 0:
+            y, _ = sf.read(str(c.path), dtype="float32")
+            assert np.abs(y).max() == pytest.approx(0.5, abs=0.01), c.meta
             assert r["centroid_hz"] == pytest.approx(440.0, rel=0.02), c.meta
-    clean = [r["centroid_hz"] for c, r in zip(items, rows) if c.meta["overflows"] == 0]
-    assert clean, "every clip had a capture overflow"
-    assert float(np.median(clean)) == pytest.approx(440.0, rel=0.02)
+    peaks = [float(np.abs(sf.read(str(c.path), dtype="float32")[0]).max()) for c in items]
+    assert float(np.median(peaks)) == pytest.approx(0.5, abs=0.01), peaks
+    assert float(np.median([r["centroid_hz"] for r in rows])) == pytest.approx(440.0, rel=0.02), rows
 
 
 @pytest.fixture(scope="module")
