@@ -90,6 +90,10 @@ class Config:
     visuals_model: str | None = None  #: local folder or cached id for diffusers
     web_port: int = 8765  #: web viewer port on 127.0.0.1; 0 disables it
     out_dir: str = "s2s_out"  #: where generated images are written
+    #: images kept in out_dir (with sidecars and loops), 0..1000000, 0 = no count limit; when a new
+    #: image passes it, the oldest s2s images are deleted (never the newest, never other files)
+    visuals_keep: int = 2000
+    visuals_keep_mb: float = 500.0  #: ... and at most this many MB (1e6 bytes) of them, 0..1e6, 0 = no size limit
     visuals_auto: bool = True  #: a new image every visuals_interval seconds (besides genre/emotion changes)
     visuals_interval: float = 30.0  #: seconds between automatic images, 1..3600
     visuals_min_interval: float = 2.0  #: rate limit: seconds between image starts, 0..600
@@ -169,6 +173,12 @@ class Config:
             bad("samplerate", self.samplerate, "Hz in 8000..384000")
         if self.visuals not in ("procedural", "diffusers", "none"):
             bad("visuals", self.visuals, '"procedural", "diffusers" or "none"')
+        vk = self.visuals_keep
+        if isinstance(vk, bool) or not isinstance(vk, int) or not 0 <= vk <= 1_000_000:
+            bad("visuals_keep", vk, "a number of images in 0..1000000 (0 = no count limit)")
+        vm = self.visuals_keep_mb
+        if isinstance(vm, bool) or not isinstance(vm, (int, float)) or not 0 <= vm <= 1e6:
+            bad("visuals_keep_mb", vm, "megabytes in 0..1000000 (0 = no size limit)")
         for name in ("control_port", "web_port", "wek_port", "mapper_port"):
             v = getattr(self, name)
             if not isinstance(v, int) or not 0 <= v <= 65535:

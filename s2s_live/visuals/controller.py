@@ -111,7 +111,7 @@ class VisualsController:
         self._lock = threading.RLock()
         self._restarter: threading.Thread | None = None
         self.counters = {"requests": 0, "generated": 0, "dropped": 0, "failed": 0, "crashes": 0,
-                         "restarts": 0, "last_latency_s": None, "last_image": None}
+                         "restarts": 0, "pruned": 0, "pruned_bytes": 0, "last_latency_s": None, "last_image": None}
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _spawn(self) -> None:
@@ -378,6 +378,11 @@ class VisualsController:
             if self._inflight is not None and self._inflight["id"] == evt[1]:
                 self._inflight = None
             self.emit("error", ("visuals", str(evt[2])))
+        elif kind == "pruned":  # oldest images deleted to keep out_dir within visuals_keep(_mb)
+            self.counters["pruned"] += int(evt[1])
+            self.counters["pruned_bytes"] += int(evt[2])
+            if evt[3]:
+                self.emit("error", ("visuals", str(evt[3])))
         elif kind == "fatal":
             self.emit("error", ("visuals", str(evt[1])))
         elif kind == "cmd":
@@ -437,7 +442,7 @@ class VisualsController:
 
     def stats(self) -> dict:
         """Counters: requests, generated, dropped (replaced before start), failed, crashes,
-        restarts, last_latency_s (request -> image), plus in_flight, pending, ready, backend."""
+        restarts, pruned / pruned_bytes (old images deleted for the folder cap), last_latency_s (request -> image), plus in_flight, pending, ready, backend."""
         return dict(self.counters, in_flight=self._inflight is not None, pending=self._pending is not None,
                     ready=self._ready, disabled=self._disabled, viewer=dict(self.viewer), backend=self.info.get("backend"),
                     pid=self._proc.pid if self._proc is not None else None)

@@ -26,6 +26,7 @@ import collections
 import json
 import os
 import queue
+import re
 import sys
 import threading
 import time
@@ -46,6 +47,54 @@ FAST_SIZE = len(FAST_SLOTS) * (FAST_RING + 1) + 1  #: length of the shared array
 RECENT = 8  #: last images listed to the operator page
 #: Niceness added to the visuals process (it must never win the CPU from the audio engine).
 NICE = 10
+#: The files this package writes into ``out_dir``: ``s2s-<run>-<id>.png`` and ``-loop.png`` (video
+#: mode), each with its ``.json`` sidecar. :func:`prune_images` deletes nothing else.
+OUR_FILE = re.compile(r"^s2s-(\d{8}-\d{6})-(\d{5,9})(?:-loop)?\.(?:png|json)$")
+
+
+def prune_images(folder: str | Path, *, keep: int = 0, keep_bytes: int = 0,
+                 protect: tuple = ()) -> tuple[int, int]:
+    """Delete the oldest images in ``folder`` until at most ``keep`` images and ``keep_bytes`` bytes remain.
+
+    An image is the group of files named :data:`OUR_FILE` with one run stamp and id: the PNG, its
+    sidecar, its loop and the loop's sidecar, deleted together. Oldest first is by (run stamp, id),
+    i.e. the order they were made in. ``keep``/``keep_bytes`` 0 = no limit of that kind. The newest
+    image is never deleted (the viewer shows it), nor any group whose PNG name is in ``protect``;
+    files that are not ours (other names, links, folders) are neither counted nor touched.
+    Returns (images deleted, bytes freed). Raises OSError when a file cannot be deleted.
+    """
+    groups: dict[tuple, list] = {}
+    with os.scandir(folder) as it:
+        for e in it:
+            m = OUR_FILE.match(e.name)
+            if m is None or not e.is_file(follow_symlinks=False):
+                continue
+            try:
+                size = e.stat(follow_symlinks=False).st_size
+            except FileNotFoundError:  # deleted meanwhile
+                continue
+            groups.setdefault((m.group(1), int(m.group(2))), []).append((e.path, size))
+    order = sorted(groups)
+    total = sum(sz for g in groups.values() for _, sz in g)
+    count = len(order)
+    keep_names = {Path(p).name for p in protect}
+    deleted = freed = 0
+    for key in order[:-1]:  # never the newest
+        if not ((keep and count > keep) or (keep_bytes and total > keep_bytes)):
+            break
+        files = groups[key]
+        if any(Path(p).name in keep_names for p, _ in files):
+            continue
+        for p, sz in files:
+            try:
+                os.unlink(p)
+                freed += sz
+            except FileNotFoundError:
+                pass
+            total -= sz
+        count -= 1
+        deleted += 1
+    return deleted, freed
 
 
 def save_image(img: np.ndarray, path: str | Path, meta: dict | None = None) -> Path:
@@ -147,6 +196,10 @@ class Worker:
         self.recent: collections.deque = collections.deque(maxlen=RECENT)  #: the operator page's strip
         self.run_stamp = time.strftime("%Y%m%d-%H%M%S")
         self.job_delay = float(cfg.get("_job_delay", 0.0))  # test/benchmark hook: a slow backend
+        #: image folder cap (Config.visuals_keep / visuals_keep_mb; 0 = no limit of that kind)
+        self.keep = int(cfg.get("visuals_keep", 0) or 0)
+        self.keep_bytes = int(float(cfg.get("visuals_keep_mb", 0) or 0) * 1e6)
+        self._prune_error: str | None = None
 
     # -- engine protocol -------------------------------------------------------------------
     def emit(self, *evt) -> None:
@@ -250,6 +303,7 @@ class Worker:
         info = dict(self.backend.describe(), warm_s=round(warm_s, 3), url=url, pid=os.getpid(),
                     out_dir=str(out_dir), **(self.video.describe() if self.video is not None else {}))
         self.emit("ready", info)
+        self.prune()  # images left by earlier runs count towards the cap
         try:
             while not self.stop_evt.is_set():
                 with self._cv:
@@ -321,6 +375,29 @@ class Worker:
             self.web.publish(self.last_image)
         if self.video is not None:
             self.run_video(jid, img, full, seed)
+        self.prune()
+
+    def prune(self) -> None:
+        """Keep the image folder within visuals_keep images / visuals_keep_mb (oldest first)."""
+        if not (self.keep or self.keep_bytes):
+            return
+        newest = (self.last_image or {}).get("url", "").rsplit("/", 1)[-1]
+        try:
+            n, freed = prune_images(self.out_dir, keep=self.keep, keep_bytes=self.keep_bytes,
+                                    protect=(newest,) if newest else ())
+        except OSError as exc:
+            reason = f"cannot delete old images in {str(self.out_dir)!r}: {exc}"
+            if reason != self._prune_error:  # said once, not after every image
+                self._prune_error = reason
+                self.emit("pruned", 0, 0, reason)
+            return
+        self._prune_error = None
+        if n:
+            # the operator page's strip lists only images that still exist
+            live = [r for r in self.recent if (self.out_dir / r["url"].rsplit("/", 1)[-1]).is_file()]
+            self.recent.clear()
+            self.recent.extend(live)
+            self.emit("pruned", n, freed, None)
 
     def run_video(self, jid: int, img: np.ndarray, png: Path, seed: int) -> None:
         """The loop of image ``jid``, unless a newer request already waits (latest wins)."""
