@@ -37,13 +37,14 @@ from s2s_live.recipe import GTZAN_FEATURES
 LABELS = ["alpha", "beta", "gamma"]
 
 
-def synthetic_csv(path: Path, *, n_per: int = 30, seed: int = 0) -> Path:
-    """A GTZAN-style CSV with 3 well separated classes (class k shifts every feature by k)."""
+def synthetic_csv(path: Path, *, n_per: int = 30, seed: int = 0, labels=LABELS) -> Path:
+    """A GTZAN-style CSV with 3 well separated classes (class k shifts every feature by k and is
+    named ``labels[k]``)."""
     rng = np.random.default_rng(seed)
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["filename"] + GTZAN_FEATURES + ["label"])
-        for k, lab in enumerate(LABELS):
+        for k, lab in enumerate(labels):
             for i in range(n_per):
                 x = 1.0 + k * 2.0 + 0.3 * rng.standard_normal(len(GTZAN_FEATURES))
                 w.writerow([f"{lab}.{i:05d}.au"] + [f"{abs(v):.6f}" for v in x] + [lab])
@@ -63,6 +64,9 @@ def models_dir(tmp_path_factory) -> Path:
     p = mlp.MLPParams(hidden=(16,), max_epochs=40, patience=10)
     genre.train(csv_path, root / "genre", folds=0, params=p, progress=False, seed=0)
     genre.train(csv_path, root / "genre2", folds=0, params=p, progress=False, seed=1)
+    # same classes, names rotated: class_vector(1) is "gamma" here, "beta" for genre/genre2
+    rotated = synthetic_csv(root / "rotated.csv", labels=LABELS[1:] + LABELS[:1])
+    genre.train(rotated, root / "genre-rotated", folds=0, params=p, progress=False, seed=0)
     return root
 
 
@@ -236,29 +240,46 @@ def test_refuses_unknown_recipe_version(models_dir):
 
 
 def test_hot_swap_during_stream_loses_no_frames(models_dir):
-    """Swap the model from another thread while a pipeline streams; every frame keeps its outputs."""
+    """Swap the model from another thread while a pipeline streams; every frame keeps its outputs,
+    and the answer changes at the swap: the two models answer the same input differently
+    (class 1 is "beta" for ``genre``, "gamma" for ``genre-rotated``)."""
     host = ModelHost(models_dir, smoothing=0.0)
     slot = host.add("genre", "genre")
+    old = slot.inner
     sr = 22050
     pipe = Pipeline(samplerate=sr, channels=[0], processors=[Inject(1), slot], hop=0.1, drop_late=False)
     pipe.warmup()
     rng = np.random.default_rng(0)
     block = (0.1 * rng.standard_normal((512, 1))).astype(np.float32)
-    frames, names = [], []
+    frames = []  # (index, genre label, model before the frame, model after it)
     swapper = None
     for i in range(400):
         pipe.push(block, 512)
-        while (f := pipe.run_frame()) is not None:
-            frames.append((f.index, f.values.get("genre")))
-            names.append(slot.model_name)
+        while True:
+            before = slot.inner
+            f = pipe.run_frame()
+            if f is None:
+                break
+            g = f.values.get("genre")
+            frames.append((f.index, None if g is None else g[0], before, slot.inner))
         if i == 150:
-            swapper = threading.Thread(target=host.load, args=("genre", "genre2"))
+            swapper = threading.Thread(target=host.load, args=("genre", "genre-rotated"))
             swapper.start()
     swapper.join()
-    idx = [i for i, _ in frames]
+    idx = [i for i, *_ in frames]
     assert idx == list(range(idx[0], idx[0] + len(idx)))  # consecutive: nothing lost
-    assert all(g is not None and g[0] == "beta" for _, g in frames)
-    assert names[0] == "genre" and names[-1] == "genre2"
+    new = slot.inner
+    assert new is not old and slot.model_name == "genre-rotated"
+    by_old = [g for _, g, b, a in frames if b is old and a is old]
+    by_new = [g for _, g, b, a in frames if b is new and a is new]
+    assert by_old and by_new and len(by_old) + len(by_new) >= len(frames) - 1  # at most the swap hop between
+    assert set(by_old) == {"beta"} and set(by_new) == {"gamma"}
+    labels = [g for _, g, *_ in frames]
+    # one change, at the swap hop: beta ... beta gamma ... gamma
+    k = labels.index("gamma")
+    assert labels[:k] == ["beta"] * k and labels[k:] == ["gamma"] * (len(labels) - k)
+    first_new = next(j for j, (_, _, b, a) in enumerate(frames) if a is new)
+    assert k in (first_new, first_new + 1)
     assert pipe.stats.counters.get("errors:model:genre", 0) == 0
 
 
