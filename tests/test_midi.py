@@ -68,8 +68,9 @@ def test_jack_midi_cc_out_and_note_in(jack_server, tmp_path):
                  midi_out="s2s_test_out", midi_in="s2s_test_in", midi_channel=3)
     eng = Engine(cfg)
     eng.start()
-    # the lead wires the bridge into the engine; until then (or if not), start it here
-    bridge = getattr(eng, "midi", None) or midi.from_config(eng)
+    # the engine starts the bridge itself from midi_out/midi_in: the test never starts one
+    bridge = eng.midi
+    assert isinstance(bridge, midi.MidiBridge), "Engine.start() did not start the MIDI bridge"
     probe_in = be.open_input("probe_in", virtual=True, client_name="s2s_probe_rx")
     probe_out = be.open_output("probe_out", virtual=True, client_name="s2s_probe_tx")
     try:
@@ -103,7 +104,7 @@ def test_jack_midi_cc_out_and_note_in(jack_server, tmp_path):
     finally:
         probe_in.close()
         probe_out.close()
-        if getattr(eng, "midi", None) is None:
-            bridge.stop()
-        eng.stop()
+        eng.stop()  # stops the bridge too
         rec.close()
+    ports = subprocess.run(["jack_lsp"], capture_output=True, text=True, timeout=10).stdout
+    assert "s2s_test_out" not in ports and "s2s_test_in" not in ports, ports  # closed by Engine.stop()

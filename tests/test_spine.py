@@ -292,17 +292,37 @@ def test_cli_synth_run_prints_live_view_and_stops():
     assert "stopped:" in r.stdout
 
 
-def test_sigint_stops_within_a_second():
+def test_sigint_stops_the_run_cleanly():
+    """Ctrl-C (SIGINT) while frames stream ends the run by itself: exit status 0, through the
+    engine's shutdown (its last line counts the frames sent; no traceback), and the OSC stream
+    and the control port are released. No timing is asserted (tests never do): the 60-s limit
+    only catches a hang (a stop takes well under a second when the machine is idle)."""
+    import re
     import signal
 
-    port = free_port()
+    from helpers import terminate
+
+    rec = OSCRecorder()
+    ctl = free_port()
     p = subprocess.Popen([sys.executable, "-m", "s2s_live", "run", "--synth", "--quiet", "--target",
-                          f"127.0.0.1:{port}", "--control-port", "0"], stdout=subprocess.PIPE, text=True)
-    line = p.stdout.readline()  # the start banner: the engine is running
-    assert "s2s-live" in line
-    time.sleep(0.5)
-    t0 = time.perf_counter()
-    p.send_signal(signal.SIGINT)
-    p.wait(timeout=10)
-    assert p.returncode == 0
-    assert time.perf_counter() - t0 < 1.5
+                          f"127.0.0.1:{rec.port}", "--control-port", str(ctl), "--mapper-port", "0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "s2s-live" in p.stdout.readline()  # the start banner: the engine is running
+        assert len(rec.wait_for("/s2s/frame", count=3, timeout=120)) >= 3  # streaming, not starting
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    finally:
+        terminate(p)  # only acts on a hung run
+        rec.close()
+    assert p.returncode == 0, err
+    assert "Traceback" not in err, err
+    m = re.search(r"^stopped: (\d+) frames, \d+ dropped", out, re.M)
+    assert m and int(m.group(1)) >= 3, out
+    sent = len(rec.of("/s2s/frame"))
+    assert sent >= 3
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", ctl))  # the control port was closed
+    finally:
+        s.close()
