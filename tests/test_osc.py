@@ -199,18 +199,30 @@ def test_wekinator_profile_has_fixed_length():
     (names,) = p.start_messages({})
     a, t, args = decode_message(names)
     assert a == "/wekinator/control/setInputNames" and len(args) == WEK_K == 46 and len(set(args)) == WEK_K
-    p.bind(OUTS + [Output("emotion/rules", type="ff"), Output("latent", shape=128, range=(-4.0, 4.0))])
+    # the shipped encoder's own declarations (its card gives the latent no range: logistic)
+    from pathlib import Path
+
+    from s2s_live.inference import OnnxProcessor
+
+    enc = OnnxProcessor(Path(__file__).resolve().parents[1] / "models" / "encoder", smoothing=0.0)
+    latent = [o for o in enc.outputs if o.name == "latent"]
+    assert len(latent) == 1 and latent[0].shape >= 8
+    p.bind(OUTS + [Output("emotion/rules", type="ff")] + list(enc.outputs))
     assert p.names[:2] == ["genre_blues", "genre_rock"] and len(p.names) == WEK_K
     assert p.names[2:16] == [f"genre_{k}" for k in range(2, 16)]  # positions the model has no label for
     assert p.fast_messages(FAST) == []
-    vals = {**VALUES, "emotion/rules": (0.2, 0.9), "latent": np.full(128, 2.0, np.float32)}
+    z = np.linspace(-4.0, 4.0, latent[0].shape).astype(np.float32)
+    z[:8] = [-4.0, -1.0, 0.0, 0.5, 1.0, 2.0, 4.0, 30.0]
+    vals = {**VALUES, "emotion/rules": (0.2, 0.9), "latent": z}
     _, _, v = decode_message(p.frame_messages(vals, 1, 0.25)[0])
     assert len(v) == WEK_K
     g = WEK_GENRE_SLOTS
     assert v[0:2] == [0.25, 0.75] and v[2:g] == [0.0] * (g - 2)  # 2 labels, zero-padded to 16
     assert v[g:g + 3] == pytest.approx([0.2, 0.9, 0.5])  # valence, arousal from the rules; level
     assert v[g + 3:g + 6] == pytest.approx([0.1, 0.2, 1.0]) and v[g + 7] == 0.5 and v[g + 8] == pytest.approx(0.6)
-    assert v[g + 11:g + 19] == [0.75] * 8
+    # 1/(1+e^-x) of the first 8 latent values, computed here
+    assert v[g + 11:g + 19] == pytest.approx([0.017986, 0.268941, 0.5, 0.622459, 0.731059, 0.880797, 0.982014,
+                                              1.0], abs=1e-6)
     assert v[g + 19:] == [0.0] * (WEK_INSTRUMENT_SLOTS + 1)  # no instrument/vocals model: zeros
     assert p.event_message("error", "ss", ["a", "b"]) is None
 

@@ -35,6 +35,33 @@ def test_state_from_values_reads_engine_outputs_and_tolerates_missing_keys():
     assert st["valence"] == 0.5 and st["arousal"] == 1.0 and st["bpm"] == 0.0 and st["genre"] is None
 
 
+def test_state_from_a_real_frame_reads_what_the_engine_sends():
+    """The values of a frame the default processors made (shipped models, taggers) on synthetic
+    music, not names written here: every state field the engine can fill is filled, from the
+    frame's own values (a state that read a key the engine does not send stays at its default)."""
+    from s2s_live.pipeline import analyze_array, build_processors
+    from s2s_live.synth import MusicSynth
+
+    y = MusicSynth(sr=22050, seed=0).render(8.0)
+    v = analyze_array(y, 22050, build_processors(Config()), hop=0.5)[-1]
+    st = state_from_values(v)
+    assert st["genre"] == v["genre"][0] and st["genre_conf"] == pytest.approx(float(v["genre"][1]))
+    assert (st["valence"], st["arousal"]) == pytest.approx((float(v["emotion/valence"]), float(v["emotion/arousal"])))
+    assert st["emotion"] == v["emotion/label"]
+    assert st["bpm"] == pytest.approx(float(v.get("bpm", v["features/tempo"]))) and st["bpm"] > 0
+    assert st["key"] == v["key"] and st["centroid"] == pytest.approx(float(v["features/centroid"]))
+    assert st["centroid"] > 0
+    assert st["level"] == pytest.approx(min(1.0, float(v.get("level", v["features/rms"])))) and st["level"] > 0
+    assert st["instruments"] == tuple(v["instruments/words"])
+    assert st["vocals"] == pytest.approx(float(v["vocals"])) and st["vocals_label"] == v["vocals/label"]
+    assert st["tags"] == tuple(v["tags"][0::2])[:3] and st["tags"]
+    assert st["xy"] == pytest.approx(tuple(float(x) for x in v["latent/xy"]))
+    assert st["latent"] == pytest.approx(tuple(float(x) for x in v["latent"][:8])) and len(st["latent"]) == 8
+    # and nothing the state reads is missing from a real frame
+    assert {"genre", "emotion/label", "key", "features/centroid", "instruments/words", "vocals", "vocals/label",
+            "tags", "latent/xy", "latent"} <= set(v)
+
+
 @pytest.mark.parametrize("v,a,q", [(0.9, 0.9, "happy"), (0.1, 0.9, "tense"), (0.1, 0.1, "sad"), (0.9, 0.1, "calm")])
 def test_quadrants(v, a, q):
     assert quadrant(v, a) == q
