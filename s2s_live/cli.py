@@ -53,6 +53,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--visuals-model", metavar="PATH_OR_ID", help="local diffusers model folder or cached id")
     p.add_argument("--web-port", type=int, help="web viewer port (default 8765; 0 = off)")
     p.add_argument("--out-dir", help="where generated images go (default ./s2s_out)")
+    p.add_argument("--dataset-root", help="folder of the operator page's datasets (default "
+                                          "$XDG_DATA_HOME/s2s_live/datasets)")
     p.add_argument("--visuals-keep", type=int, metavar="N",
                    help="images kept in --out-dir, oldest deleted first (default 2000; 0 = no limit)")
     p.add_argument("--seconds", type=float, help="stop N seconds after the first frame (default: run until Ctrl-C)")
@@ -81,7 +83,7 @@ def config_from_args(args: argparse.Namespace, *, demo: bool = False) -> Config:
                       ("hop", "hop"), ("window", "window"), ("control_port", "control_port"),
                       ("control_host", "control_host"), ("visuals", "visuals"),
                       ("visuals_model", "visuals_model"), ("web_port", "web_port"), ("out_dir", "out_dir"),
-                      ("seconds", "seconds"), ("wek_port", "wek_port"), ("midi_out", "midi_out"),
+                      ("dataset_root", "dataset_root"), ("seconds", "seconds"), ("wek_port", "wek_port"), ("midi_out", "midi_out"),
                       ("midi_in", "midi_in"), ("midi_api", "midi_api"), ("midi_channel", "midi_channel"),
                       ("visuals_keep", "visuals_keep")):
         v = getattr(args, flag, None)

@@ -48,8 +48,9 @@ class Config:
     hop: float = 0.25  #: seconds between analysis frames (0.01..1.0)
     window: float = 30.0  #: seconds of the rolling recipe statistics (genre features), 1..120
     smoothing: float = 0.5  #: exponential smoothing of model outputs per hop, 0 (none)..0.99
-    hysteresis_margin: float = 0.1  #: a new top label must lead by this probability (0..1) ...
-    hysteresis_hold: float = 0.5  #: ... for this many seconds before */changed fires (0..3600)
+    hysteresis_margin: float = 0.2  #: a new top label must lead by this probability (0..1) ...
+    hysteresis_hold: float = 1.0  #: ... for this many seconds before */changed fires (0..3600) ...
+    hysteresis_fast: float | None = 0.3  #: ... or by this much once (margin..1; unset: never) (docs/models.md)
     tagger_interval: float = 0.5  #: seconds between tagged patches: 0 (every hop) or 0.05..10
     tagger_patch: float | None = None  #: s of newest audio per tagged patch, 1..3; None: as the heads' cards
     models_dir: str = str(DEFAULT_MODELS_DIR)  #: folder of shipped/custom models
@@ -90,6 +91,9 @@ class Config:
     visuals_model: str | None = None  #: local folder or cached id for diffusers
     web_port: int = 8765  #: web viewer port on 127.0.0.1; 0 disables it
     out_dir: str = "s2s_out"  #: where generated images are written
+    #: root of the operator page's dataset folders (the page names a folder, never a path);
+    #: None = $XDG_DATA_HOME/s2s_live/datasets (~/.local/share/s2s_live/datasets)
+    dataset_root: str | None = None
     #: images kept in out_dir (with sidecars and loops), 0..1000000, 0 = no count limit; when a new
     #: image passes it, the oldest s2s images are deleted (never the newest, never other files)
     visuals_keep: int = 2000
@@ -167,6 +171,10 @@ class Config:
             bad("hysteresis_margin", self.hysteresis_margin, "a probability in 0..1")
         if not isinstance(self.hysteresis_hold, (int, float)) or not 0.0 <= self.hysteresis_hold <= 3600.0:
             bad("hysteresis_hold", self.hysteresis_hold, "seconds in 0..3600")
+        hf = self.hysteresis_fast
+        if hf is not None and (isinstance(hf, bool) or not isinstance(hf, (int, float))
+                               or not self.hysteresis_margin <= hf <= 1.0):
+            bad("hysteresis_fast", hf, f"a probability in hysteresis_margin..1 ({self.hysteresis_margin:g}..1), or unset")
         if not isinstance(self.blocksize, int) or not 0 <= self.blocksize <= 16384:
             bad("blocksize", self.blocksize, "frames in 0..16384")
         if self.samplerate is not None and (not isinstance(self.samplerate, int) or not 8000 <= self.samplerate <= 384000):
@@ -197,6 +205,8 @@ class Config:
         if self.seconds is not None and (not isinstance(self.seconds, (int, float)) or self.seconds <= 0):
             bad("seconds", self.seconds, "a positive number of seconds")
         target_networks(self.targets_allow)
+        if self.dataset_root is not None and (not isinstance(self.dataset_root, str) or not self.dataset_root.strip()):
+            bad("dataset_root", self.dataset_root, "a folder path (or unset: $XDG_DATA_HOME/s2s_live/datasets)")
         if not isinstance(self.mapper, bool):
             bad("mapper", self.mapper, "true or false")
         from .mapping import check_config  # the mapper's settings are checked where they are defined

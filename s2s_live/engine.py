@@ -114,6 +114,7 @@ class Engine:
         self.models = None  # the model host (inference), when processors include one
         self.mapper = None  # the MappingProcessor (s2s_live/mapping.py), when cfg.mapper or given
         self.wekinator = None  # its Wekinator control server (cfg.mapper_port)
+        self.operator = None  # the operator page's mapping/dataset panels (s2s_live/operator.py), with visuals
         self.finished = threading.Event()  # set when a non-looping file ends
         self.health_message = ""
         self._subscribers: list[Callable[[Frame], None]] = []
@@ -211,6 +212,10 @@ class Engine:
         self.midi = midi_from_config(self)  # None unless midi_out / midi_in are set
         if self.visuals is not None:
             self.visuals.wait_started()
+            from .operator import OperatorPanels
+
+            self.operator = OperatorPanels(self)
+            self.operator.start()
         self.osc.send_meta(self.meta())
         for problem in getattr(self.models, "problems", ()):  # e.g. a card.json deleted by hand
             self.report_error("models", problem)
@@ -234,14 +239,14 @@ class Engine:
             self.source.stop()
             if hasattr(self.source, "close"):
                 self.source.close()
-        for part in (self.control, self.wekinator, self.midi, self.visuals):
+        for part in (self.control, self.wekinator, self.midi, self.operator, self.visuals):
             if part is not None:
                 try:
                     part.stop()
                 except Exception as exc:  # noqa: BLE001 - keep shutting the rest down
                     self.stats.incr("errors:shutdown")
                     self.health_message = f"shutdown: {exc}"
-        self.control = self.wekinator = self.midi = self.visuals = None
+        self.control = self.wekinator = self.midi = self.operator = self.visuals = None
         if self.pipeline is not None:
             self.pipeline.close()
         self.osc.close()

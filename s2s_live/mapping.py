@@ -705,6 +705,11 @@ class MappingProcessor(Processor):
             out["map/probs"] = self._probs
         return out
 
+    @property
+    def input_vector(self) -> np.ndarray:
+        """The newest hop's input vector (a view overwritten every hop: copy what you keep)."""
+        return self._x[0]
+
     # -- status, save, load -----------------------------------------------------------------
     def status(self) -> dict:
         """JSON-able: inputs, outputs (name, algo, classes, examples), flags, counters."""

@@ -13,6 +13,7 @@ in flight and at least ``visuals_min_interval`` seconds passed since the previou
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import multiprocessing as mp
 import queue
@@ -23,7 +24,7 @@ from typing import Any, Callable, Sequence
 from ..errors import ConfigError, VisualsError
 from .state import default_state, state_from_values
 from .state import SCENES
-from .worker import FAST_COUNT, FAST_RING, FAST_SIZE, FAST_SLOTS, worker_main
+from .worker import FAST_COUNT, FAST_RING, FAST_SIZE, FAST_SLOTS, RECENT, worker_main
 
 #: Crashes within CRASH_WINDOW seconds after which the worker is not restarted any more.
 MAX_CRASHES = 5
@@ -106,6 +107,13 @@ class VisualsController:
         self._last_quadrant = None
         self._beats = 0
         self._crash_times: list[float] = []
+        #: the last images (what the operator page's strip and the viewer show), handed to every
+        #: worker started after them: a restarted or viewer-only worker serves them at once
+        self._recent: collections.deque = collections.deque(maxlen=RECENT)
+        self._viewer_only = False  #: the running worker serves the viewer only (visuals disabled)
+        #: engine side of the operator page's mapping and dataset panels (s2s_live/operator.py):
+        #: called with ``(kind, page, payload)`` for each ``("cmd", "page", ...)`` event
+        self.on_page: Callable[[tuple], Any] | None = None
         # generate()/set_*() may come from the control thread while poll() runs on the analysis
         # thread; the lock is held for microseconds only (no I/O under it but a queue append).
         self._lock = threading.RLock()
@@ -114,12 +122,14 @@ class VisualsController:
                          "restarts": 0, "pruned": 0, "pruned_bytes": 0, "last_latency_s": None, "last_image": None}
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def _spawn(self) -> None:
+    def _spawn(self, viewer_only: bool = False) -> None:
         self._cmd_q = self._ctx.Queue()
         self._evt_q = self._ctx.Queue()
         self._ready = False
+        self._viewer_only = viewer_only
+        wcfg = dict(self._wcfg, _recent=list(self._recent), _viewer_only=viewer_only)
         self._proc = self._ctx.Process(target=worker_main, name="s2s-visuals", daemon=True,
-                                       args=(self._wcfg, self._cmd_q, self._evt_q, self._fast))
+                                       args=(wcfg, self._cmd_q, self._evt_q, self._fast))
         self._proc.start()
         self._send(("settings", {"auto": self.auto, "interval": self.interval}))
         self._send(("state", self.state, self.params))
@@ -322,7 +332,7 @@ class VisualsController:
             self._dispatch_locked()
 
     def _dispatch_locked(self) -> None:
-        if (self._pending is None or self._inflight is not None or not self._ready
+        if (self._pending is None or self._inflight is not None or not self._ready or self._disabled
                 or time.monotonic() - self._last_dispatch < self.min_interval):
             return
         req = dict(self._pending, id=self._next_id, state=dict(self.state), params=self.params)
@@ -333,8 +343,12 @@ class VisualsController:
         self._send(("job", req))
 
     def poll(self) -> None:
-        """Every hop: forward worker events as OSC, dispatch the pending request, restart a crash."""
-        if self._stopped or self._disabled:
+        """Every hop: forward worker events as OSC, dispatch the pending request, restart a crash.
+        While disabled, the viewer-only worker's events (its page commands) are still handled."""
+        if self._stopped:
+            return
+        if self._disabled:
+            self._poll_viewer()
             return
         q = self._evt_q
         for _ in range(64):  # bounded: never spend a hop here
@@ -357,7 +371,7 @@ class VisualsController:
     def _handle(self, evt: tuple) -> None:
         kind = evt[0]
         if kind == "ready":
-            self._ready = True
+            self._ready = not evt[1].get("viewer_only", False)
             self.info = evt[1]
         elif kind == "started":
             self.emit("image/started", (int(evt[1]), str(evt[2])))
@@ -369,6 +383,7 @@ class VisualsController:
                 self.counters["last_latency_s"] = round(time.monotonic() - self._inflight["t_mono"], 4)
                 self._inflight = None
             self.counters["last_image"] = evt[2]
+            self._remember(int(evt[1]), str(evt[2]), evt[3] if len(evt) > 3 else {})
             self.emit("image", (int(evt[1]), str(evt[2])))
         elif kind == "video":
             self.counters["videos"] = self.counters.get("videos", 0) + 1
@@ -399,6 +414,53 @@ class VisualsController:
                 self.set_intensity(float(value))
             elif name == "palette":
                 self.set_palette(float(value))
+            elif name == "page":  # the mapping / dataset panels: the engine's operator bridge
+                self._page_command(value)
+
+    def _page_command(self, value) -> None:
+        if self.on_page is not None:
+            self.on_page(value)
+            return
+        kind, page = (value[0], value[1]) if isinstance(value, tuple) and len(value) >= 2 else ("page", None)
+        self.to_page(page, {"type": "error", "cmd": str(kind)[:40],
+                            "reason": "the mapping and dataset panels need the engine (s2s-live run --visuals ...)"})
+
+    def to_page(self, page: int | None, msg: dict) -> None:
+        """Send ``msg`` (JSON-able) to operator page ``page`` (its connection number), or to every
+        page when None; mapping/dataset panel state is also kept for pages that connect later."""
+        self._send(("page", page, msg))
+
+    def _remember(self, jid: int, path: str, meta: dict) -> None:
+        """Keep image ``jid`` as the viewer's last image (handed to workers started later)."""
+        from pathlib import Path
+
+        emo = meta.get("emotion")
+        self._recent.append({"type": "image", "id": jid, "url": f"/images/{Path(path).name}",
+                             "prompt": meta.get("prompt"), "genre": meta.get("genre"),
+                             "emotion": emo.get("label") if isinstance(emo, dict) else emo, "bpm": meta.get("bpm")})
+
+    def _poll_viewer(self) -> None:
+        """Disabled: drain the viewer-only worker's events; it is not restarted when it exits."""
+        if self._restarter is not None and self._restarter.is_alive():
+            return
+        q = self._evt_q
+        for _ in range(64):
+            if q is None:
+                break
+            try:
+                evt = q.get_nowait()
+            except queue.Empty:
+                break
+            except (OSError, ValueError, EOFError):
+                break
+            if evt[0] in ("ready", "cmd", "fatal"):
+                with self._lock:
+                    self._handle(evt)
+        if self._proc is not None and self._proc.exitcode is not None:
+            code = self._proc.exitcode
+            self._cleanup(wait=0.0)
+            self.emit("error", ("visuals", f"the web viewer exited with code {code} while the visuals are "
+                                "disabled; /s2s/visuals/restart starts the visuals and the viewer again"))
 
     def _crashed(self, code: int) -> None:
         now = time.monotonic()
@@ -410,6 +472,10 @@ class VisualsController:
             self.emit("error", ("visuals", f"visuals process crashed {len(self._crash_times)} times within "
                                 f"{CRASH_WINDOW:g} s (last exit code {code}); visuals disabled, audio unaffected; "
                                 "/s2s/visuals/restart starts them again"))
+            if self._wcfg.get("web_port"):  # the viewer keeps serving the last image (no backend)
+                self._restarter = threading.Thread(target=self._spawn, kwargs={"viewer_only": True},
+                                                   name="s2s-visuals-viewer", daemon=True)
+                self._restarter.start()
             return
         self.emit("error", ("visuals", f"visuals process exited with code {code}; restarting "
                             f"(crash {self.counters['crashes']})"))
@@ -432,7 +498,15 @@ class VisualsController:
             self._disabled = False
             self._crash_times = []
             self.counters["restarts"] += 1
-        self._restarter = threading.Thread(target=self._spawn, name="s2s-visuals-restart", daemon=True)
+            old = self._restarter
+
+        def respawn() -> None:  # the viewer-only worker frees the web port first
+            if old is not None:
+                old.join(5.0)
+            self._cleanup(wait=1.0)
+            self._spawn()
+
+        self._restarter = threading.Thread(target=respawn, name="s2s-visuals-restart", daemon=True)
         self._restarter.start()
         return True
 
@@ -444,5 +518,5 @@ class VisualsController:
         """Counters: requests, generated, dropped (replaced before start), failed, crashes,
         restarts, pruned / pruned_bytes (old images deleted for the folder cap), last_latency_s (request -> image), plus in_flight, pending, ready, backend."""
         return dict(self.counters, in_flight=self._inflight is not None, pending=self._pending is not None,
-                    ready=self._ready, disabled=self._disabled, viewer=dict(self.viewer), backend=self.info.get("backend"),
+                    ready=self._ready, disabled=self._disabled, viewer_only=self._viewer_only, viewer=dict(self.viewer), backend=self.info.get("backend"),
                     pid=self._proc.pid if self._proc is not None else None)

@@ -11,8 +11,9 @@ Routes (default http://127.0.0.1:8765):
   render scale 0.1..1 (no automatic scaling).
 * ``/control`` — the operator page, one JS file per panel (``ops.js`` holds the connection):
   prompt template and negative prompt, trigger an image, auto mode and its interval
-  (``control.js``), scene lock / intensity / palette bias (``scenes.js``), the last images
-  (``strip.js``).
+  (``control.js``), scene lock / intensity / palette bias (``scenepanel.js``), the last images
+  (``strip.js``), the mapper (``mappanel.js``: output sliders, record/train/run, example counts,
+  a live plot of its inputs and outputs) and the dataset recorder (``datasetpanel.js``).
 * ``/images/<name>.png`` — generated images from ``out_dir`` (names only, no paths).
 * ``/ws`` — WebSocket. Server -> page JSON: ``hello`` (settings, template, last image),
   ``image``, ``started``, ``progress``, ``state`` (overlay and scene parameters, <= 4/s),
@@ -24,7 +25,15 @@ Routes (default http://127.0.0.1:8765):
   that asked with ``{"cmd": "live", "on": true}``. Page -> server JSON: ``generate``
   (``prompt``), ``auto`` (``on``), ``interval`` (``seconds``), ``template`` (``template``,
   ``negative``), ``live`` (``on``), ``fast`` (``on``), ``scene`` (``name``), ``intensity``
-  (``value``), ``palette`` (``value``).
+  (``value``), ``palette`` (``value``), ``map`` (``name``: a mapper command of
+  :data:`MAP_COMMANDS`, ``args``), ``dataset`` (``action``: ``record`` with ``folder``,
+  ``seconds``, ``label``; ``list`` with ``folder``; ``folders``). ``map`` and ``dataset`` go to
+  the engine (:mod:`s2s_live.operator`), which checks them with the control port's own
+  functions and answers this page with ``ack`` or ``error``; it pushes ``map`` (the mapper's
+  status), ``mapplot`` (its inputs and outputs per hop) and ``dataset`` (folders, clip counts
+  per label, the recording in progress) to every page. ``hello`` carries the newest ``map``
+  and ``dataset`` (``panels``) and ``disabled`` (the visuals were disabled after repeated
+  crashes: this worker serves the viewer and the last images only, ``generate`` is refused).
 
 The server runs an asyncio loop in its own thread; the job thread publishes through
 ``loop.call_soon_threadsafe``. Live frames are rendered and JPEG-encoded in a worker thread of
@@ -68,7 +77,7 @@ from .worker import FAST_SLOTS
 
 from websockets.exceptions import ConnectionClosed
 
-from ..control import (CommandError, check_auto, check_intensity, check_interval, check_palette,
+from ..control import (CommandError, check_args, check_auto, check_intensity, check_interval, check_palette,
                        check_prompt, check_scene, check_text)
 from ..errors import VisualsError
 
@@ -86,6 +95,14 @@ MAX_IMAGE_BYTES = 64 << 20  #: larger files in out_dir are not served
 MAX_TEXTS = 64  #: JSON messages waiting per page; one more disconnects it
 STALL_S = 5.0  #: a page whose send has not completed for this long is disconnected
 MAX_CLIENTS = 128  #: WebSocket pages at a time; more get HTTP 503
+#: mapper commands the operator page may send (the Wekinator names; s2s_live/wekinator.py runs them)
+MAP_COMMANDS = ("outputs", "startRecording", "stopRecording", "train", "cancelTrain", "startRunning",
+                "stopRunning", "deleteAllExamples", "status")
+DATASET_ACTIONS = ("record", "list", "folders")
+MAX_PAGE_ARGS = 64  #: values in one map command (the mapper has at most 64 outputs)
+MAX_PAGE_TEXT = 100  #: characters of a string field of a map/dataset command
+PAGE_RATE = 40.0  #: map/dataset commands per second per page (token bucket refill)
+PAGE_BURST = 80.0  #: map/dataset commands a page may send at once
 SNDBUF = 128 << 10  #: kernel send buffer per page (bytes)
 
 
@@ -117,10 +134,14 @@ def read_image(folder: str | Path, name: str) -> bytes | None:
 class _Client:
     """One page: its connection, bounded outgoing queue and writer task."""
 
-    __slots__ = ("ws", "texts", "frame", "wake", "live", "since", "task", "closed", "fast", "rows")
+    __slots__ = ("ws", "texts", "frame", "wake", "live", "since", "task", "closed", "fast", "rows", "cid",
+                 "tokens", "t_tokens")
 
-    def __init__(self, ws) -> None:
+    def __init__(self, ws, cid: int = 0) -> None:
         self.ws = ws
+        self.cid = cid  #: connection number: the engine's answers to this page's commands name it
+        self.tokens = PAGE_BURST  #: map/dataset commands this page may still send now
+        self.t_tokens = time.monotonic()
         self.texts: collections.deque = collections.deque()
         self.frame: bytes | None = None  #: the newest live frame not yet sent
         self.wake = asyncio.Event()
@@ -157,6 +178,7 @@ class WebViewer:
         self._error: str | None = None
         self._stop: asyncio.Event | None = None
         self.frames_sent = 0
+        self._next_cid = 0
 
     # -- thread-safe publishing --------------------------------------------------------------
     def publish(self, msg: dict) -> None:
@@ -174,6 +196,19 @@ class WebViewer:
                           "tags": list(state.get("tags") or ()), "xy": state.get("xy"),
                           "latent": list(state.get("latent") or ())[:8],
                           "params": list(self.owner.params)[:16]})
+
+    def publish_to(self, page: int | None, msg: dict) -> None:
+        """``msg`` to page number ``page`` (gone: dropped), or to every page when None."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._send_to, page, json.dumps(msg, default=str))
+
+    def _send_to(self, page: int | None, text: str) -> None:
+        if page is None:
+            self._broadcast(text)
+            return
+        for cl in list(self.clients.values()):
+            if cl.cid == page:
+                self._queue_text(cl, text)
 
     def publish_settings(self, settings: dict) -> None:
         self.publish(dict(settings, type="settings"))
@@ -266,7 +301,8 @@ class WebViewer:
                            "live_fps": self.live_fps, "template": t.template, "negative": t.negative,
                            "settings": self.owner.settings, "image": self.owner.last_image,
                            "viewer": self.owner.viewer, "scenes": list(SCENES),
-                           "recent": list(self.owner.recent)}, default=str)
+                           "recent": list(self.owner.recent), "panels": dict(getattr(self.owner, "panels", {})),
+                           "disabled": bool(getattr(self.owner, "viewer_only", False))}, default=str)
 
     async def _handler(self, ws) -> None:
         sock = ws.transport.get_extra_info("socket") if getattr(ws, "transport", None) else None
@@ -275,7 +311,8 @@ class WebViewer:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
             except OSError:
                 pass
-        cl = _Client(ws)
+        self._next_cid += 1
+        cl = _Client(ws, self._next_cid)
         self.clients[ws] = cl
         cl.task = asyncio.ensure_future(self._writer(cl))
         self._queue_text(cl, self._hello())
@@ -408,8 +445,49 @@ class WebViewer:
             return {"type": "ack", "cmd": cmd}
         if cmd == "generate":
             prompt = msg.get("prompt")
-            self.owner.control("generate", check_prompt([] if prompt is None else [prompt], "generate"))
+            prompt = check_prompt([] if prompt is None else [prompt], "generate")
+            if getattr(self.owner, "viewer_only", False):  # an ack would claim an image is coming
+                raise CommandError("visuals are disabled after repeated crashes; send /s2s/visuals/restart "
+                                   "to start them again")
+            self.owner.control("generate", prompt)
             return {"type": "ack", "cmd": cmd}
+        if cmd in ("map", "dataset"):  # bounded per page: the engine's queue never floods
+            now = time.monotonic()
+            cl.tokens = min(PAGE_BURST, cl.tokens + (now - cl.t_tokens) * PAGE_RATE)
+            cl.t_tokens = now
+            if cl.tokens < 1.0:
+                raise CommandError(f"too many {cmd} commands from this page; at most {PAGE_RATE:g} a second")
+            cl.tokens -= 1.0
+        if cmd == "map":  # checked and run by the engine (the control port's command table)
+            name = msg.get("name")
+            if not isinstance(name, str) or name not in MAP_COMMANDS:
+                raise CommandError(f"map name={str(name)[:40]!r} is unknown; expected one of "
+                                   + ", ".join(MAP_COMMANDS))
+            args = msg.get("args", [])
+            if not isinstance(args, list) or len(args) > MAX_PAGE_ARGS:
+                n = f" of {len(args)}" if isinstance(args, list) else ""
+                raise CommandError(f"map args must be a list of at most {MAX_PAGE_ARGS} values, "
+                                   f"got {type(args).__name__}{n}")
+            for a in args:
+                if isinstance(a, bool) or not isinstance(a, (int, float, str)):
+                    raise CommandError(f"map args must be numbers or strings, got {type(a).__name__}")
+                if isinstance(a, str):
+                    check_text(a, "map argument", MAX_PAGE_TEXT)
+            self.owner.control("page", ("map", cl.cid, {"name": name, "args": args}))
+            return None  # the engine answers with ack or error
+        if cmd == "dataset":
+            action = msg.get("action")
+            if not isinstance(action, str) or action not in DATASET_ACTIONS:
+                raise CommandError(f"dataset action={str(action)[:40]!r} is unknown; expected one of "
+                                   + ", ".join(DATASET_ACTIONS))
+            payload = {"action": action}
+            for key in ("folder", "label"):
+                if msg.get(key) is not None:
+                    payload[key] = check_text(msg[key], f"dataset {key}", MAX_PAGE_TEXT)
+            if msg.get("seconds") is not None:
+                (payload["seconds"],) = check_args([msg["seconds"]], "f", "dataset seconds")
+            self.owner.control("page", ("dataset", cl.cid, payload))
+            return None
         if cmd == "auto":
             self.owner.control("auto", bool(check_auto([self._flag(msg.get("on"))], "auto")))
             return {"type": "ack", "cmd": cmd}
@@ -430,7 +508,7 @@ class WebViewer:
             self._broadcast(json.dumps({"type": "template", "template": t.template, "negative": t.negative}))
             return {"type": "ack", "cmd": cmd}
         raise CommandError(f"unknown cmd {cmd[:40]!r}; accepted: generate, auto, interval, template, live, "
-                           "fast, scene, intensity, palette")
+                           "fast, scene, intensity, palette, map, dataset")
 
     def _broadcast(self, text: str) -> None:
         for cl in list(self.clients.values()):

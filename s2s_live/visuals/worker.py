@@ -5,16 +5,23 @@
 
 * ``cmd_q`` (engine -> worker): ``("state", state, params)`` latest music state,
   ``("job", request)`` one generation request, ``("settings", dict)`` auto/interval for the
-  control page, ``("stop",)``, and the test-only ``("crash", code)`` which exits at once;
+  control page, ``("page", page, msg)`` a message for operator page ``page`` (None: every page;
+  the mapping/dataset panel state is kept for pages that connect later), ``("stop",)``, and the
+  test-only ``("crash", code)`` which exits at once;
 * ``evt_q`` (worker -> engine): ``("ready", info)``, ``("fatal", reason)``,
   ``("started", id, prompt)``, ``("progress", id, step, total)``,
   ``("image", id, path, meta)``, ``("failed", id, reason)`` and ``("cmd", name, value)``
-  forwarded from the control page (generate/auto/interval go through the engine's rate limiter);
+  forwarded from the control page (generate/auto/interval go through the engine's rate limiter;
+  ``("cmd", "page", (kind, page, payload))`` a mapping/dataset panel command for the engine);
 * ``fast`` — a shared float64 array written by the engine's fast stream: the newest block's
   values (:data:`FAST_SLOTS`), read by the live animation, then a ring of the last
   :data:`FAST_RING` blocks (each :data:`FAST_SLOTS` long, ``t`` = engine monotonic seconds) after
   a write counter at :data:`FAST_COUNT`, which the web viewer streams to the shader pages at the
   native block rate. No message passing; a torn entry only costs one block of one page's display.
+
+Started with ``cfg["_viewer_only"]`` (the visuals were disabled after repeated crashes) the
+worker loads no backend and runs no jobs: it only serves the web viewer, the last images
+(``cfg["_recent"]``, kept by the engine across workers) and the operator page.
 
 A receiver thread drains ``cmd_q`` continuously (so the engine's queue never backs up while a
 slow diffusion job runs); the main thread runs one job at a time, always the newest waiting one.
@@ -156,6 +163,18 @@ class ProceduralBackend:
         return render_state(state, seed=seed, size=self.size, params=params)
 
 
+class _ViewerOnly:
+    """No backend: the worker of disabled visuals serves the viewer and its last images only."""
+
+    name = "none"
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "device": "none"}
+
+    def warmup(self) -> None:
+        pass
+
+
 def make_backend(cfg: dict):
     """The configured backend (``cfg["visuals"]``): ProceduralBackend or DiffusionBackend."""
     kind = cfg.get("visuals", "procedural")
@@ -192,8 +211,13 @@ class Worker:
         self._cv = threading.Condition()
         self._job: dict | None = None
         self.web = None
-        self.last_image: dict | None = None
-        self.recent: collections.deque = collections.deque(maxlen=RECENT)  #: the operator page's strip
+        self.viewer_only = bool(cfg.get("_viewer_only"))
+        #: the operator page's strip; a worker started after a crash gets the engine's list
+        self.recent: collections.deque = collections.deque(
+            (dict(r) for r in cfg.get("_recent") or () if isinstance(r, dict)), maxlen=RECENT)
+        self.last_image: dict | None = dict(self.recent[-1]) if self.recent else None
+        #: the newest mapping / dataset panel messages from the engine (sent in the page's hello)
+        self.panels: dict = {}
         self.run_stamp = time.strftime("%Y%m%d-%H%M%S")
         self.job_delay = float(cfg.get("_job_delay", 0.0))  # test/benchmark hook: a slow backend
         #: image folder cap (Config.visuals_keep / visuals_keep_mb; 0 = no limit of that kind)
@@ -246,6 +270,12 @@ class Worker:
                 self.viewer.update(msg[1])
                 if self.web is not None:
                     self.web.publish(dict(self.viewer, type="viewer"))
+            elif kind == "page":
+                page, body = msg[1], msg[2]
+                if page is None and body.get("type") in ("map", "dataset"):
+                    self.panels[body["type"]] = body
+                if self.web is not None:
+                    self.web.publish_to(page, body)
             elif kind == "settings":
                 self.settings.update(msg[1])
                 if self.web is not None:
@@ -278,10 +308,10 @@ class Worker:
             # Leave a core to the audio engine on small machines.
             torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
         t0 = time.perf_counter()
-        self.backend = make_backend(self.cfg)
+        self.backend = _ViewerOnly() if self.viewer_only else make_backend(self.cfg)
         self.backend.warmup()
         self.video = None
-        if self.cfg.get("visuals_video"):
+        if self.cfg.get("visuals_video") and not self.viewer_only:
             from .video import VideoBackend
 
             self.video = VideoBackend(
@@ -301,6 +331,7 @@ class Worker:
         rx = threading.Thread(target=self._receive, name="s2s-visuals-rx", daemon=True)
         rx.start()
         info = dict(self.backend.describe(), warm_s=round(warm_s, 3), url=url, pid=os.getpid(),
+                    viewer_only=self.viewer_only,
                     out_dir=str(out_dir), **(self.video.describe() if self.video is not None else {}))
         self.emit("ready", info)
         self.prune()  # images left by earlier runs count towards the cap
@@ -310,7 +341,7 @@ class Worker:
                     while self._job is None and not self.stop_evt.is_set():
                         self._cv.wait(0.5)
                     job, self._job = self._job, None
-                if job is not None and not self.stop_evt.is_set():
+                if job is not None and not self.stop_evt.is_set() and not self.viewer_only:
                     self.run_job(job)
         finally:
             if self.web is not None:

@@ -320,6 +320,12 @@
       const m = JSON.parse(ev.data);
       if (m.type === "fast") { if (onFast && Array.isArray(m.v)) onFast(m.v); }
       else if (m.type === "hello") {
+        s2s.disabled = !!m.disabled;  // visuals disabled after crashes: the last image stays
+        const notice = document.getElementById("notice");
+        if (m.disabled) {
+          notice.textContent = "visuals disabled after repeated crashes (/s2s/visuals/restart): showing the last image";
+          notice.classList.add("on");
+        } else if (notice.textContent.startsWith("visuals disabled")) notice.classList.remove("on");
         if (onHello) onHello(m);
         if (m.viewer && onViewer) onViewer(m.viewer);
         if (m.image && m.image.id !== s2s.imageId) onImage(m.image.video && !liveWanted ? m.image.video : m.image);

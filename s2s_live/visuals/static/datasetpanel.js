@@ -1,0 +1,45 @@
+// s2s_live operator page, dataset panel: record N seconds of the live input as one-second
+// clips with a label into a dataset folder (a name under the engine's dataset root, never a
+// path), and the clip count per label. The engine records and writes (s2s_live/operator.py).
+(function () {
+  "use strict";
+  const $ = id => document.getElementById(id);
+  const ops = window.s2sOps;
+  window.s2s.dataset = null;
+  const folder = () => $("dsname").value.trim() || $("dsfolders").value;
+  function showFolders(list) {
+    const sel = $("dsfolders"), keep = sel.value;
+    sel.textContent = "";
+    for (const n of list || []) sel.add(new Option(n, n));
+    if (keep && (list || []).includes(keep)) sel.value = keep;
+  }
+  function showCounts(name, counts) {
+    $("dscountsof").textContent = name || "";
+    const tb = $("dscounts"); tb.textContent = "";
+    let total = 0;
+    for (const [label, n] of Object.entries(counts || {})) {
+      const tr = document.createElement("tr");
+      const a = document.createElement("td"); a.textContent = label;
+      const b = document.createElement("td"); b.textContent = String(n); b.dataset.label = label;
+      tr.append(a, b); tb.append(tr); total += n;
+    }
+    $("dstotal").textContent = counts ? total + " clips" : "";
+  }
+  function show(m) {
+    window.s2s.dataset = m;
+    $("panel-dataset").hidden = false;  // shown once the engine says it records datasets
+    if (m.folders) showFolders(m.folders);
+    if (m.counts) showCounts(m.folder, m.counts);
+    const r = m.recording;
+    $("dsprogress").textContent = r ? "recording " + r.done + " / " + r.want + " s of '" + r.label + "' into " + r.folder : "";
+    $("dsrecord").disabled = !!r;
+  }
+  ops.on("hello", m => { if (m.panels && m.panels.dataset) show(m.panels.dataset); });  // else the next push
+  ops.on("dataset", show);
+  ops.on("error", m => { if (String(m.cmd || "").startsWith("dataset")) $("dserror").textContent = m.reason; });
+  ops.on("ack", m => { if (String(m.cmd || "").startsWith("dataset")) $("dserror").textContent = ""; });
+  $("dsrecord").onclick = () => ops.send({ cmd: "dataset", action: "record", folder: folder(),
+                                           label: $("dslabel").value.trim() || "live", seconds: parseFloat($("dsseconds").value) });
+  $("dslist").onclick = () => ops.send({ cmd: "dataset", action: "list", folder: folder() });
+  $("dsfolders").onchange = () => { $("dsname").value = ""; ops.send({ cmd: "dataset", action: "list", folder: folder() }); };
+})();
