@@ -36,9 +36,13 @@ from .dsp.spectral import (COL_BANDS, COL_BANDWIDTH, COL_CENTROID, COL_CHROMA, C
 from .frames import FAST_BLOCK, SR_RECIPE
 from .labels import Hysteresis
 from .processor import Output, Processor
-from .recipe import GTZAN_FEATURES, HOP_LENGTH, N_FFT
+from .recipe import GTZAN_FEATURES, HOP_LENGTH, N_FFT, N_MELS
 
 DB_FLOOR = -60.0  #: dBFS mapped to 0 on the 0..1 level scales; 0 dBFS maps to 1
+#: Bound of every MFCC: the orthonormal DCT of N_MELS mel bands, each in -100..+100 dB (the 1e-10
+#: power floor; the +-32 sample clamp keeps bands far below +100 dB), has a norm of at most
+#: 100 * sqrt(N_MELS) = 1131.4; silence reaches it (MFCC 1 = -1131.4). Rounded up.
+MFCC_LIMIT = float(np.ceil(100.0 * np.sqrt(N_MELS)))
 _EPS = 1e-10
 PITCH_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 #: Krumhansl–Kessler key profiles (major, minor), tonic first.
@@ -340,8 +344,9 @@ class LevelProcessor(Processor):
         y = frame.y22
         rms = float(np.sqrt(np.dot(y, y) / y.shape[0]))
         peak = float(np.max(np.abs(y)))
-        db = max(-120.0, 20.0 * np.log10(rms + _EPS))
-        return {"features/rms": rms, "features/peak": min(1.0, peak), "features/dbfs": float(db)}
+        db = min(0.0, max(-120.0, 20.0 * np.log10(rms + _EPS)))
+        # input beyond full scale (float files, up to the +-32 clamp) reads as full scale, like peak
+        return {"features/rms": min(1.0, rms), "features/peak": min(1.0, peak), "features/dbfs": float(db)}
 
 
 class _CoreUser(Processor):
@@ -399,7 +404,7 @@ class SpectralDescriptors(_CoreUser):
         Output("features/zcr", range=(0.0, 1.0), doc="zero-crossing rate (crossings per sample)"),
         Output("features/flatness", range=(0.0, 1.0), doc="spectral flatness (1 = white noise)"),
         Output("features/envelope", range=(0.0, 1.0), doc="RMS envelope: mean 2048-sample RMS over the hop"),
-        Output("features/mfcc", shape=N_MFCC, range=(-1000.0, 1000.0), labels=tuple(f"mfcc{i}" for i in range(1, 21)),
+        Output("features/mfcc", shape=N_MFCC, range=(-MFCC_LIMIT, MFCC_LIMIT), labels=tuple(f"mfcc{i}" for i in range(1, 21)),
                doc="20 MFCCs (librosa: 128 mels, dB without top_db clamp, DCT-II ortho)"),
         Output("features/contrast", shape=N_CONTRAST, range=(0.0, 100.0), unit="dB",
                labels=("0-200", "200-400", "400-800", "800-1600", "1.6k-3.2k", "3.2k-6.4k", "6.4k-11k"),
@@ -452,7 +457,7 @@ class SpectralDescriptors(_CoreUser):
             "features/bandwidth": float(mu[COL_BANDWIDTH]),
             "features/zcr": float(mu[COL_ZCR]),
             "features/flatness": float(mu[COL_FLATNESS]),
-            "features/envelope": float(mu[COL_RMS]),
+            "features/envelope": min(1.0, float(mu[COL_RMS])),
             "features/mfcc": self.mfcc,
             "features/contrast": self.contrast,
             "features/chroma": self.chroma,

@@ -146,7 +146,10 @@ class _OutSpec:
         if self.labels:
             n = len(self.labels)
             if self.top:
-                outs.append(Output(self.top, type=self.top_type, range=None, labels=self.labels,
+                # "sf": label and its probability, in the probabilities' range (normalised
+                # profiles map it linearly like the probabilities, not through the logistic)
+                outs.append(Output(self.top, type=self.top_type, labels=self.labels,
+                                   range=self.range if "f" in self.top_type else None,
                                    doc="stable top label (after smoothing and hysteresis)"
                                    + (", its smoothed probability" if self.top_type == "sf" else "")))
             if self.id:

@@ -91,7 +91,7 @@ class TaggerProcessor(Processor):
                    doc="Million Song Dataset tagger (musicnn): probability of each Last.fm tag, newest patch"),
             Output("tags/mtt", shape=len(self.labels[1]), labels=self.labels[1],
                    doc="MagnaTagATune tagger (musicnn): probability of each tag, newest patch"),
-            Output("tags", type="sf" * N_TOP, range=None,
+            Output("tags", type="sf" * N_TOP, range=(0.0, 1.0),  # the probabilities' range
                    labels=tuple(x for i in range(1, N_TOP + 1) for x in (f"word{i}", f"p{i}")),
                    doc="the three most probable tag words across both taggers, with their probabilities"),
             Output("tags/embedding", shape=2 * EMBED, range=None, internal=True,
