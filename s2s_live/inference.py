@@ -27,7 +27,7 @@ import numpy as np
 from . import modelcard
 from .errors import ModelError
 from .frames import SR_RECIPE, SR_VAE
-from .labels import ExpSmoother, Hysteresis, check_smoothing
+from .labels import KEEP, ExpSmoother, Hysteresis, check_smoothing
 from .processor import Output, Processor
 from .tagging import DEFAULT_PATCH, TAGGER_MODELS, TaggerProcessor
 
@@ -42,8 +42,9 @@ def _recipes() -> dict[str, tuple[str, int, list[str]]]:
 DEFAULT_SLOTS = {"genre": "genre", "emotion": "emotion", "encoder": "encoder"}
 WARMUP_RUNS = 20
 WARMUP_BUDGET_S = 0.2  #: warm-up time per model beyond the first 3 runs
-DEFAULT_MARGIN = 0.1  #: hysteresis margin (probability points) when the config has none
-DEFAULT_HOLD = 0.5  #: hysteresis hold (s) when the config has none (measured reaction: docs/models.md)
+DEFAULT_MARGIN = 0.2  #: hysteresis margin (probability points) when the config has none
+DEFAULT_HOLD = 1.0  #: hysteresis hold (s) when the config has none
+DEFAULT_FAST = 0.3  #: a lead that switches at once (reaction and flicker measured: docs/models.md)
 
 _ORT_TYPES = {"tensor(float)": "float32"}
 MAX_CONTEXT_S = 30.0  #: longest rolling input context a card may ask for (s)
@@ -121,7 +122,7 @@ def _dims_match(card_shape: list[int], ort_shape) -> bool:
 class _OutSpec:
     """One card output, prepared for streaming (smoother, hysteresis, value names)."""
 
-    def __init__(self, o: dict, alpha: float, margin: float, hold: float) -> None:
+    def __init__(self, o: dict, alpha: float, margin: float, hold: float, fast: float | None) -> None:
         self.name = o["name"]
         self.size = int(np.prod(o["shape"][1:])) if len(o["shape"]) > 1 else 1
         self.osc = o.get("osc")
@@ -132,7 +133,7 @@ class _OutSpec:
         self.top, self.top_type = o.get("top"), o.get("top_type", "s")
         self.id, self.changed = o.get("id"), o.get("changed")
         self.smoother = ExpSmoother(self.size, alpha) if o.get("smooth", True) else None
-        self.hyst = Hysteresis(self.labels, margin=margin, hold=hold) if self.labels else None
+        self.hyst = Hysteresis(self.labels, margin=margin, hold=hold, fast=fast) if self.labels else None
 
     def declare(self, doc: str) -> list[Output]:
         outs: list[Output] = []
@@ -200,9 +201,9 @@ class OnnxProcessor(Processor):
     smoothing : float
         Exponential smoothing per hop of every output (0..0.99), unless the card says
         ``"smooth": false`` for it.
-    margin, hold : float
+    margin, hold, fast : float
         Hysteresis of classifier labels: a new top label must lead by ``margin`` (0..1) for
-        ``hold`` seconds before ``*/changed`` fires.
+        ``hold`` seconds before ``*/changed`` fires, or by ``fast`` (margin..1, None: off) once.
 
     Raises ModelError when the card is missing/invalid, the sha256 differs, the model cannot be
     parsed, or its input/output names, shapes, dtypes or a dummy run disagree with the card.
@@ -211,7 +212,7 @@ class OnnxProcessor(Processor):
     stream = "frame"
 
     def __init__(self, folder: str | Path, *, smoothing: float = 0.5, margin: float = DEFAULT_MARGIN,
-                 hold: float = DEFAULT_HOLD) -> None:
+                 hold: float = DEFAULT_HOLD, fast: float | None = DEFAULT_FAST) -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise ModelError(f"model folder {self.folder.name!r} does not exist")
@@ -275,7 +276,7 @@ class OnnxProcessor(Processor):
                 raise ModelError(f"{self._where}: input length {self.length} exceeds the one-second frame ({frame_len})")
         self.buf = np.zeros(self.in_shape, dtype=np.float32)
         self._flat = self.buf.reshape(-1)
-        self.specs = [_OutSpec(o, smoothing, margin, hold) for o in card["outputs"]]
+        self.specs = [_OutSpec(o, smoothing, margin, hold, fast) for o in card["outputs"]]
         self.out_names = [s.name for s in self.specs]
         self.outputs = tuple(o for s in self.specs for o in s.declare(f"{card['name']} {s.name}"))
         names = [o.name for o in self.outputs]
@@ -357,10 +358,11 @@ class OnnxProcessor(Processor):
             if s.smoother is not None:
                 s.smoother.set_alpha(alpha)
 
-    def set_hysteresis(self, *, margin: float | None = None, hold: float | None = None) -> None:
+    def set_hysteresis(self, *, margin: float | None = None, hold: float | None = None, fast=KEEP) -> None:
+        """Change the label hysteresis (see :meth:`Hysteresis.set_params`)."""
         for s in self.specs:
             if s.hyst is not None:
-                s.hyst.set_params(margin=margin, hold=hold)
+                s.hyst.set_params(margin=margin, hold=hold, fast=fast)
 
     def _fill_input(self, frame) -> bool:
         if self.input_kind == "logmel":
@@ -448,15 +450,15 @@ class ModelHost:
     ----------
     models_dir : str or Path
         Folder holding one sub-folder per model.
-    smoothing, margin, hold : float
+    smoothing, margin, hold, fast : float
         See :class:`OnnxProcessor`.
     """
 
     def __init__(self, models_dir: str | Path, *, smoothing: float = 0.5, margin: float = DEFAULT_MARGIN,
-                 hold: float = DEFAULT_HOLD) -> None:
+                 hold: float = DEFAULT_HOLD, fast: float | None = DEFAULT_FAST) -> None:
         self.models_dir = Path(models_dir)
         self.smoothing = check_smoothing(smoothing)
-        self.margin, self.hold = margin, hold
+        self.margin, self.hold, self.fast = margin, hold, fast
         self.slots: dict[str, ModelSlot] = {}
         self._lock = threading.Lock()  # serialises loads (control thread), never taken per hop
         #: one line per model folder that could not be hosted (said at start, in /s2s/error too)
@@ -468,7 +470,7 @@ class ModelHost:
             avail = sorted(p.name for p in self.models_dir.iterdir() if (p / modelcard.CARD_FILE).is_file()) \
                 if self.models_dir.is_dir() else []
             raise ModelError(f"model {name!r} not found in the models directory (available: {avail})")
-        return OnnxProcessor(folder, smoothing=self.smoothing, margin=self.margin, hold=self.hold)
+        return OnnxProcessor(folder, smoothing=self.smoothing, margin=self.margin, hold=self.hold, fast=self.fast)
 
     def add(self, slot: str, name: str, *, model: OnnxProcessor | None = None) -> ModelSlot:
         """Create a slot hosting model ``name`` (at start-up; ``model`` if already built); raises ModelError."""
@@ -522,13 +524,16 @@ class ModelHost:
         for s in self.slots.values():
             s.inner.set_smoothing(self.smoothing)
 
-    def set_hysteresis(self, *, margin: float | None = None, hold: float | None = None) -> None:
+    def set_hysteresis(self, *, margin: float | None = None, hold: float | None = None, fast=KEEP) -> None:
+        """Change every slot's label hysteresis and the one models load with."""
         for s in self.slots.values():
-            s.inner.set_hysteresis(margin=margin, hold=hold)
+            s.inner.set_hysteresis(margin=margin, hold=hold, fast=fast)
         if margin is not None:
             self.margin = margin
         if hold is not None:
             self.hold = hold
+        if fast is not KEEP:
+            self.fast = fast
 
 
 def host_of(processors) -> ModelHost | None:
@@ -551,7 +556,8 @@ def default_processors(cfg) -> list:
     procs: list[Processor] = []
     host = ModelHost(cfg.models_dir, smoothing=cfg.smoothing,
                      margin=getattr(cfg, "hysteresis_margin", DEFAULT_MARGIN),
-                     hold=getattr(cfg, "hysteresis_hold", DEFAULT_HOLD))
+                     hold=getattr(cfg, "hysteresis_hold", DEFAULT_HOLD),
+                     fast=getattr(cfg, "hysteresis_fast", DEFAULT_FAST))
     slots = dict(DEFAULT_SLOTS)
     explicit = dict(getattr(cfg, "models", None) or {})
     slots.update(explicit)

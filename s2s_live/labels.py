@@ -6,7 +6,9 @@ Raw classifier probabilities flicker from hop to hop; a performer's patch should
   ``a`` in 0 (none) .. 0.99 (very slow), settable while running. Preallocated state.
 * :class:`Hysteresis` — the *stable* label only changes when a new top label leads the current
   one by at least ``margin`` (probability points) continuously for at least ``hold`` seconds of
-  stream time; each change is reported once as ``(from, to)``.
+  stream time, or at once when it leads by ``fast`` or more (a clear change need not wait: a
+  performer hears it at once; an ambiguous one still waits out the hold); each change is
+  reported once as ``(from, to)``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+KEEP = object()  #: ``Hysteresis.set_params(fast=KEEP)``: leave ``fast`` as it is (None switches it off)
 
 
 def check_smoothing(alpha) -> float:
@@ -71,27 +75,39 @@ class Hysteresis:
         A challenger's probability must exceed the current label's by at least this (0..1).
     hold : float
         ... continuously for at least this many seconds of stream time (>= 0).
+    fast : float or None
+        A challenger leading by at least this (margin..1) switches at once, without the hold;
+        None: never (every change waits out the hold).
 
     ``update(probs, t)`` returns ``(index, changed)`` where ``changed`` is ``(from, to)`` on the
     hop the stable label switches, else None. The first update adopts the top label silently.
     """
 
-    def __init__(self, labels, *, margin: float = 0.1, hold: float = 1.0) -> None:
+    def __init__(self, labels, *, margin: float = 0.1, hold: float = 1.0, fast: float | None = None) -> None:
         self.labels = tuple(labels)
         if not self.labels:
             raise ValueError("labels is empty; expected at least one class name")
-        self.set_params(margin=margin, hold=hold)
+        self.margin, self.hold, self.fast = 0.0, 0.0, None
+        self.set_params(margin=margin, hold=hold, fast=fast)
         self.reset()
 
-    def set_params(self, *, margin: float | None = None, hold: float | None = None) -> None:
-        if margin is not None:
-            if not isinstance(margin, (int, float)) or not 0.0 <= margin <= 1.0:
-                raise ValueError(f"margin={margin!r} is invalid; expected a probability in 0..1")
-            self.margin = float(margin)
+    def set_params(self, *, margin: float | None = None, hold: float | None = None, fast=KEEP) -> None:
+        """Change the rule while running; an argument left out keeps its value (``fast=None``: off).
+        Raises ValueError naming the value and the range, and then changes nothing."""
+        if margin is not None and (isinstance(margin, bool) or not isinstance(margin, (int, float))
+                                   or not 0.0 <= margin <= 1.0):
+            raise ValueError(f"margin={margin!r} is invalid; expected a probability in 0..1")
+        if hold is not None and (isinstance(hold, bool) or not isinstance(hold, (int, float))
+                                 or math.isnan(hold) or not 0.0 <= hold <= 3600.0):
+            raise ValueError(f"hold={hold!r} is invalid; expected seconds in 0..3600")
+        m = float(margin) if margin is not None else self.margin
+        f = self.fast if fast is KEEP else fast
+        if f is not None and (isinstance(f, bool) or not isinstance(f, (int, float)) or not m <= f <= 1.0):
+            raise ValueError(f"fast={f!r} is invalid; expected a probability in margin..1 ({m:g}..1) or None (off)")
+        self.margin = m
         if hold is not None:
-            if not isinstance(hold, (int, float)) or not 0.0 <= hold <= 3600.0 or math.isnan(hold):
-                raise ValueError(f"hold={hold!r} is invalid; expected seconds in 0..3600")
             self.hold = float(hold)
+        self.fast = None if f is None else float(f)
 
     def reset(self) -> None:
         self.current = -1
@@ -108,7 +124,7 @@ class Hysteresis:
             return self.current, None
         if top != self.candidate or t < self.since:  # new challenger, or the stream time restarted
             self.candidate, self.since = top, t
-        if t - self.since >= self.hold:
+        if t - self.since >= self.hold or (self.fast is not None and probs[top] - probs[self.current] >= self.fast):
             old = self.current
             self.current, self.candidate = top, -1
             return self.current, (self.labels[old], self.labels[top])

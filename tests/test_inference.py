@@ -137,6 +137,55 @@ def test_hysteresis_interrupted_lead_restarts_hold():
     assert h.update(np.array([0.2, 0.8]), 3.25)[1] == ("a", "b")
 
 
+def test_hysteresis_fast_lead_switches_at_once_and_weak_lead_waits():
+    h = Hysteresis(["a", "b", "c"], margin=0.2, hold=1.0, fast=0.3)
+    h.update(np.array([0.8, 0.1, 0.1]), 0.0)
+    # b leads by 0.25 (between margin and fast): waits out the 1-s hold
+    out = [h.update(np.array([0.3, 0.55, 0.15]), 0.25 * i)[1] for i in range(1, 7)]
+    assert out == [None, None, None, None, ("a", "b"), None]  # the challenge began at 0.25: switch at 1.25
+    # c leads b by 0.5 (>= fast): switches on the first hop, once
+    assert h.update(np.array([0.1, 0.2, 0.7]), 2.0)[1] == ("b", "c")
+    assert h.update(np.array([0.1, 0.2, 0.7]), 2.25) == (2, None)
+    # exactly at the fast lead counts as fast; just below waits
+    h2 = Hysteresis(["a", "b"], margin=0.2, hold=1.0, fast=0.3)
+    h2.update(np.array([0.7, 0.3]), 0.0)
+    assert h2.update(np.array([0.36, 0.64]), 0.25)[1] is None  # lead 0.28
+    assert h2.update(np.array([0.35, 0.65]), 0.5)[1] == ("a", "b")  # lead 0.30
+    # fast off: even a lead of 1 waits
+    h3 = Hysteresis(["a", "b"], margin=0.2, hold=1.0, fast=None)
+    h3.update(np.array([1.0, 0.0]), 0.0)
+    assert h3.update(np.array([0.0, 1.0]), 0.25)[1] is None
+
+
+def test_hysteresis_params_validated_and_unchanged_on_error():
+    h = Hysteresis(["a", "b"], margin=0.2, hold=1.0, fast=0.3)
+    with pytest.raises(ValueError, match=r"fast=0\.1 is invalid; expected a probability in margin\.\.1 \(0\.2\.\.1\)"):
+        h.set_params(fast=0.1)
+    with pytest.raises(ValueError, match=r"fast=0\.3 is invalid.*\(0\.5\.\.1\)"):
+        h.set_params(margin=0.5)  # would leave fast below the margin
+    with pytest.raises(ValueError, match="hold=nan"):
+        h.set_params(hold=float("nan"))
+    with pytest.raises(ValueError, match="fast=True"):
+        h.set_params(fast=True)
+    assert (h.margin, h.hold, h.fast) == (0.2, 1.0, 0.3)
+    h.set_params(hold=2.0)  # fast kept
+    assert (h.margin, h.hold, h.fast) == (0.2, 2.0, 0.3)
+    h.set_params(fast=None)
+    assert h.fast is None
+
+
+def test_config_validates_hysteresis_fast():
+    from s2s_live.config import Config
+    from s2s_live.errors import ConfigError
+
+    assert Config().hysteresis_fast == 0.3 and Config().hysteresis_margin == 0.2
+    with pytest.raises(ConfigError, match=r"hysteresis_fast=0\.1 is invalid; expected a probability in hysteresis_margin\.\.1"):
+        Config().update(hysteresis_fast=0.1)
+    with pytest.raises(ConfigError, match="hysteresis_fast='high'"):
+        Config().update(hysteresis_fast="high")
+    assert Config().update(hysteresis_fast=None).hysteresis_fast is None
+
+
 # -- model cards and the plugin host -----------------------------------------------------------
 def test_processor_outputs_follow_card(models_dir):
     p = OnnxProcessor(models_dir / "genre", smoothing=0.0)
@@ -153,7 +202,7 @@ def test_processor_outputs_follow_card(models_dir):
 
 
 def test_changed_event_after_hysteresis(models_dir):
-    p = OnnxProcessor(models_dir / "genre", smoothing=0.5, margin=0.1, hold=0.5)
+    p = OnnxProcessor(models_dir / "genre", smoothing=0.5, margin=0.1, hold=0.5, fast=None)
     events = []
     for i in range(12):
         out = p.process(frame_with(class_vector(0 if i < 4 else 2), t=0.25 * i))
