@@ -93,8 +93,9 @@ def osc_datagram(rng: random.Random, *, max_datagram: int = 8192) -> bytes:
             m[i] ^= 1 << rng.randrange(8)
         return bytes(m)
     # bundles, sometimes with bad element sizes
+    elems = [osc_message(rng) for _ in range(rng.randint(0, 3))]
     b = b"#bundle\0" + b"\0" * 8
-    for e in (osc_message(rng) for _ in range(rng.randint(0, 3))):
+    for e in elems:
         size = len(e) if rng.random() < 0.8 else rng.randint(-5, 500)
         b += struct.pack(">i", size) + e
     return b

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import hostile
 import numpy as np
 import pytest
 import soundfile as sf
@@ -260,32 +261,12 @@ def test_a_model_folder_without_its_card_is_reported_not_dropped_silently(tmp_pa
 
 
 # -- broken audio files -------------------------------------------------------------------------
-def _broken_files(d):
-    """A WAV and an MP3 cut in the middle, a WAV whose header claims 10 h for 1 s of data, and a
-    1-sample WAV (libsndfile reads the first three as if complete)."""
-    import struct
-
-    sr = 22050
-    y = (0.3 * np.sin(2 * np.pi * 440 * np.arange(4 * sr) / sr)).astype(np.float32)
-    for ext in ("wav", "mp3"):
-        sf.write(d / f"full.{ext}", y, sr)
-        b = (d / f"full.{ext}").read_bytes()
-        (d / f"full.{ext}").unlink()
-        (d / f"cut.{ext}").write_bytes(b[: len(b) // 2])
-    sf.write(d / "liar.wav", y[:sr], sr)
-    b = bytearray((d / "liar.wav").read_bytes())
-    i = b.find(b"data")
-    b[i + 4 : i + 8] = struct.pack("<I", 10 * 3600 * sr * 2)
-    (d / "liar.wav").write_bytes(bytes(b))
-    sf.write(d / "tiny.wav", y[:1], sr)
-
-
 def test_broken_files_are_named_in_one_line_each(tmp_path):
     import json
 
     src = tmp_path / "in"
     src.mkdir()
-    _broken_files(src)
+    hostile.broken_audio_files(src)
     r = _cli("analyze", src, "--out", tmp_path / "out", "--quiet", timeout=300)
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
     assert r.returncode == 1  # the 1-sample file failed

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from test_visuals_web import CHROMIUM, browser, visuals  # noqa: F401 - fixtures
 
+import hostile
 from helpers import require
 from s2s_live.visuals.web import MAX_NAME, STALL_S
 
@@ -166,36 +167,7 @@ def test_commands_checked_like_the_osc_ones(visuals):
                     if m["type"] in ("ack", "error"):
                         return m
 
-        bad = [
-            ({"cmd": "generate", "prompt": {"a": 1}}, "must be a string"),
-            ({"cmd": "generate", "prompt": 5}, "must be a string"),
-            ({"cmd": "generate", "prompt": "x" * 60000}, "at most 500"),
-            ({"cmd": "generate", "prompt": "a\x01b"}, "control characters"),
-            ({"cmd": "template", "negative": {"a": 1}}, "must be a string"),
-            ({"cmd": "template", "negative": 7}, "must be a string"),
-            ({"cmd": "template", "negative": "n" * 60000}, "at most 2000"),
-            ({"cmd": "template", "negative": "bad\x1b[2J"}, "control characters"),
-            ({"cmd": "template", "template": "{genre}\n{tempo}"}, "control characters"),
-            ({"cmd": "template", "template": ["{genre}"]}, "must be a string"),
-            ({"cmd": "interval", "seconds": "soon"}, "finite number"),
-            ({"cmd": "interval", "seconds": 0.5}, "interval=0.5 is out of range; expected 1.0..3600.0"),
-            ('{"cmd": "interval", "seconds": NaN}', "finite number"),
-            ({"cmd": "auto", "on": "yes"}, "must be an integer"),
-            ({"cmd": "auto", "on": 2}, "out of range"),
-            ({"cmd": "live", "on": {"x": 1}}, "must be an integer"),
-            ({"cmd": "fast", "on": "yes"}, "must be an integer"),
-            ({"cmd": "scene", "name": "../../etc/passwd"}, "unknown; expected auto, flow"),
-            ({"cmd": "scene", "name": 3}, "must be a string"),
-            ({"cmd": "scene"}, "must be a string"),
-            ({"cmd": "intensity", "value": 2.5}, "intensity=2.5 is out of range; expected 0.0..2.0"),
-            ('{"cmd": "intensity", "value": Infinity}', "finite number"),
-            ({"cmd": "palette", "value": "warm"}, "finite number"),
-            ({"cmd": "palette", "value": -1.5}, "out of range; expected -1.0..1.0"),
-            ({"cmd": {"x": 1}}, "expected JSON"),
-            ({"cmd": "x" * 5000}, "unknown cmd"),
-            ("[1, 2]", "expected JSON"),
-        ]
-        for obj, reason in bad:
+        for obj, reason in hostile.WS_BAD_COMMANDS:
             m = ask(obj)
             assert m["type"] == "error" and reason in m["reason"], (str(obj)[:60], m)
             assert len(m["reason"]) < 300

@@ -350,18 +350,7 @@ class VisualsController:
         if self._disabled:
             self._poll_viewer()
             return
-        q = self._evt_q
-        for _ in range(64):  # bounded: never spend a hop here
-            if q is None:
-                break
-            try:
-                evt = q.get_nowait()
-            except queue.Empty:
-                break
-            except (OSError, ValueError, EOFError):
-                break
-            with self._lock:
-                self._handle(evt)
+        self._drain()
         restarting = self._restarter is not None and self._restarter.is_alive()
         if (not restarting and self._proc is not None and self._proc.exitcode is not None
                 and not self._stopped):
@@ -439,10 +428,9 @@ class VisualsController:
                              "prompt": meta.get("prompt"), "genre": meta.get("genre"),
                              "emotion": emo.get("label") if isinstance(emo, dict) else emo, "bpm": meta.get("bpm")})
 
-    def _poll_viewer(self) -> None:
-        """Disabled: drain the viewer-only worker's events; it is not restarted when it exits."""
-        if self._restarter is not None and self._restarter.is_alive():
-            return
+    def _drain(self, kinds: tuple[str, ...] | None = None) -> None:
+        """Handle up to 64 queued worker events (bounded: never spend a hop here); with
+        ``kinds``, only those kinds are handled (the rest are dropped)."""
         q = self._evt_q
         for _ in range(64):
             if q is None:
@@ -453,9 +441,15 @@ class VisualsController:
                 break
             except (OSError, ValueError, EOFError):
                 break
-            if evt[0] in ("ready", "cmd", "fatal"):
+            if kinds is None or evt[0] in kinds:
                 with self._lock:
                     self._handle(evt)
+
+    def _poll_viewer(self) -> None:
+        """Disabled: drain the viewer-only worker's events; it is not restarted when it exits."""
+        if self._restarter is not None and self._restarter.is_alive():
+            return
+        self._drain(("ready", "cmd", "fatal"))
         if self._proc is not None and self._proc.exitcode is not None:
             code = self._proc.exitcode
             self._cleanup(wait=0.0)
