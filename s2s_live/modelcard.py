@@ -78,7 +78,8 @@ def resolve(models_dir: str | Path, name: str) -> Path:
     root = Path(models_dir).resolve()
     folder = (root / name).resolve()
     if folder.parent != root:
-        raise ModelError(f"model name {name!r} resolves outside the models directory {str(root)!r}")
+        raise ModelError(f"model name {name!r} resolves outside the models directory (a link?); "
+                         "expected a folder inside it")
     return folder
 
 
@@ -181,26 +182,33 @@ def validate_card(card: Any, *, where: str = "card") -> dict:
 
 
 def load_card(folder: str | Path) -> dict:
-    """Read and validate ``folder/card.json``; ModelError if missing or malformed."""
-    p = Path(folder) / CARD_FILE
+    """Read and validate ``folder/card.json``; ModelError if missing or malformed.
+
+    The messages name the model (its folder's name), the file and the field, never the folder's
+    path: they reach remote senders as ``/s2s/error`` (``/s2s/model/load``)."""
+    folder = Path(folder)
+    p = folder / CARD_FILE
+    where = f"model {folder.name!r}"
     if not p.is_file():
-        raise ModelError(f"model card missing: {str(p)!r} (every model folder needs card.json next to model.onnx)")
+        raise ModelError(f"{where}: model card missing (every model folder needs {CARD_FILE} next to {MODEL_FILE})")
     try:
         card = json.loads(p.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"model card {str(p)!r} is not valid JSON: {exc}") from None
-    return validate_card(card, where=f"card {str(p)!r}")
+        raise ModelError(f"{where}: {CARD_FILE} is not valid JSON: {exc}") from None
+    return validate_card(card, where=f"{where} {CARD_FILE}")
 
 
 def verify_sha256(folder: str | Path, card: dict) -> Path:
-    """Check model.onnx exists and matches the card's sha256; return its path."""
-    m = Path(folder) / MODEL_FILE
+    """Check model.onnx exists and matches the card's sha256; return its path. The message names
+    the model, not the file's path nor its digest (a linked model.onnx must not tell what it
+    points to)."""
+    folder = Path(folder)
+    m = folder / MODEL_FILE
     if not m.is_file():
-        raise ModelError(f"model file missing: {str(m)!r}")
-    actual = sha256_file(m)
-    if actual != card["sha256"]:
+        raise ModelError(f"model {folder.name!r}: {MODEL_FILE} is missing")
+    if sha256_file(m) != card["sha256"]:
         raise ModelError(
-            f"sha256 mismatch for {str(m)!r}: card expects {card['sha256']}, file has {actual} "
+            f"model {folder.name!r}: sha256 mismatch: {MODEL_FILE} does not match its card "
             "(the model file was changed or corrupted; re-export it or fix the card)"
         )
     return m
