@@ -1,13 +1,14 @@
 """s2s_live: live audio understanding for performers.
 
-Data flow (one module per stage)::
+Data flow (one package per stage; docs/architecture.md has the picture and the import rule)::
 
-    capture  ->  frames  ->  features / inference  ->  osc_out
-    (sources,    (mono,       (processors: descriptors,   (UDP targets,
-     ring)        resampled,   ONNX models, smoothing)      profiles)
-                  1-s frames)                      \\-> visuals (own process), web viewer
-    control (OSC commands in) -> engine
+    capture  ->  frames  ->  features  ->  inference  ->  osc          (UDP out, profiles)
+    (sources,    (mono,      (fast        (ONNX models,    \\-> mapping (the performer's models)
+     ring)        resampled,  stream,      taggers,         \\-> visuals (own process), web viewer
+                  1-s frames) recipe)      labels)
+    osc.control (OSC commands in) -> engine;   offline/ runs files through the same pipeline
 
+A module imports only its own stage and the stages before it (tests/test_layout.py).
 See ``engine.Engine`` for how the stages are wired.
 """
 
@@ -26,7 +27,7 @@ from .kernels import configure as _configure_kernel_cache  # noqa: E402
 
 _configure_kernel_cache()
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402,F401
 
 from .errors import (  # noqa: F401
     AudioFileError,

@@ -108,7 +108,7 @@ def config_from_args(args: argparse.Namespace, *, demo: bool = False) -> Config:
 
 
 def cmd_devices(args) -> int:
-    from .capture import list_input_devices
+    from .capture.device import list_input_devices
 
     devs = list_input_devices()
     if not devs:
@@ -140,7 +140,7 @@ def run_engine(cfg: Config) -> int:
     """
     import time
 
-    from . import modelcard
+    from .inference import card as modelcard
     from .engine import Engine
     from .liveview import LiveView
 
@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="self-test: audio, models, OSC loopback, visuals")
     p.add_argument("--config", help="TOML config file")
     p.set_defaults(func=cmd_doctor)
-    for modname in ("s2s_live.warmup", "s2s_live.analysis", "s2s_live.train.commands", "s2s_live.dataset.commands"):
+    for modname in ("s2s_live.warmup", "s2s_live.offline.analyze", "s2s_live.train.commands", "s2s_live.dataset.commands"):
         try:
             mod = __import__(modname, fromlist=["register"])
         except ImportError as exc:

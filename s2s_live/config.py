@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .mapping.mapper import check_config as _check_mapper
+from .osc.control import target_networks
 
 try:  # Python 3.11+
     import tomllib
@@ -67,7 +68,7 @@ class Config:
     #: ``targets`` (command line, config) are never restricted.
     targets_allow: list[str] | None = None
     wek_port: int = 0  #: UDP port of the /wek/outputs listener on control_host (Wekinator: 12000); 0 = off
-    # --- mapper (s2s_live/mapping.py, docs/mapping.md) -------------------------------------
+    # --- mapper (s2s_live/mapping/mapper.py, docs/mapping.md) -------------------------------------
     mapper: bool = False  #: run the Wekinator-compatible mapper (record / train / run over OSC)
     mapper_port: int = 6448  #: UDP port of Wekinator's /wekinator/control/* on control_host; 0 = only /s2s/map/*
     #: outputs read every hop, concatenated in this order (names as in docs/osc.md, e.g. "level", "tags/msd")
@@ -209,36 +210,4 @@ class Config:
             bad("dataset_root", self.dataset_root, "a folder path (or unset: $XDG_DATA_HOME/s2s_live/datasets)")
         if not isinstance(self.mapper, bool):
             bad("mapper", self.mapper, "true or false")
-        from .mapping import check_config  # the mapper's settings are checked where they are defined
-
-        check_config(self)
-
-
-def target_networks(entries: Any) -> tuple:
-    """Parse ``targets_allow`` (the one place it is validated): a tuple of ``ipaddress`` networks.
-
-    Each entry is an IPv4/IPv6 address or a CIDR network (host bits may be set); IPv4-mapped
-    IPv6 forms (``::ffff:10.0.0.5``) become their IPv4 address. The unspecified addresses
-    (0.0.0.0, ::) and networks containing them are refused: they mean "this host, any interface",
-    never a destination. Raises ConfigError naming the entry.
-    """
-    if entries is None:
-        return ()
-    expected = 'a list of IP addresses or CIDR networks, e.g. ["192.168.1.20", "10.0.0.0/24"]'
-    if not isinstance(entries, (list, tuple)):
-        raise ConfigError(f"targets_allow={entries!r} is invalid; expected {expected}")
-    nets = []
-    for e in entries:
-        if not isinstance(e, str):
-            raise ConfigError(f"targets_allow entry {e!r} is invalid; expected {expected}")
-        try:
-            net = ipaddress.ip_network(e.strip(), strict=False)
-        except ValueError:
-            raise ConfigError(f"targets_allow entry {e!r} is invalid; expected {expected}") from None
-        if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96 and net.network_address.ipv4_mapped is not None:
-            net = ipaddress.ip_network(f"{net.network_address.ipv4_mapped}/{net.prefixlen - 96}", strict=False)
-        if net.network_address.is_unspecified:
-            raise ConfigError(f"targets_allow entry {e!r} is invalid: it contains the unspecified address "
-                              f"{net.network_address} (any interface, not a destination); expected {expected}")
-        nets.append(net)
-    return tuple(nets)
+        _check_mapper(self)  # the mapper's settings: its validator, called from here only

@@ -28,7 +28,7 @@ def _line(verdict: str, name: str, msg: str) -> str:
 
 def check_portaudio() -> tuple[str, str]:
     try:
-        from .capture import list_input_devices
+        from .capture.device import list_input_devices
 
         devs = list_input_devices()
     except Exception as exc:  # noqa: BLE001 - report any failure as the verdict
@@ -52,7 +52,7 @@ def check_kernels() -> tuple[str, str]:
 
 def check_processors(cfg: Config) -> tuple[str, str]:
     from .pipeline import analyze_array, build_processors
-    from .synth import MusicSynth
+    from .capture.synth import MusicSynth
 
     y = MusicSynth(sr=22050, seed=1, section_seconds=4).render(3.0)
     procs = build_processors(cfg)
@@ -69,21 +69,21 @@ def check_models(cfg: Config) -> list[tuple[str, str, str]]:
     root = Path(cfg.models_dir)
     if not root.is_dir():
         return [(WARN, "models", f"no models folder at {root}")]
-    from .modelcard import incomplete_folders
+    from .inference.card import incomplete_folders
 
     folders = sorted(p for p in root.iterdir() if (p / "card.json").exists())
     out = [(FAIL, "models", problem) for problem in incomplete_folders(root)]
     if not folders:
         return out or [(WARN, "models", f"no model cards under {root}")]
     try:
-        from . import inference
+        from .inference import host as inference
     except Exception as exc:  # noqa: BLE001
         return [(FAIL, "models", f"inference module failed to import: {exc}")]
     loader = getattr(inference, "load_model", None) or getattr(inference, "OnnxProcessor", None)
     for f in folders:
         try:
             if loader is None:
-                raise RuntimeError("no model loader in s2s_live.inference")
+                raise RuntimeError("no model loader in s2s_live.inference.host")
             m = loader(f) if not isinstance(loader, type) else loader.from_folder(f)
             if hasattr(m, "close"):
                 m.close()
@@ -99,7 +99,7 @@ def check_models(cfg: Config) -> list[tuple[str, str, str]]:
 
 def check_mappings(cfg: Config) -> list[tuple[str, str, str]]:
     """Saved mappings (docs/mapping.md): each loads and matches its card, its examples read."""
-    from .mapping import check_saved
+    from .mapping.mapper import check_saved
 
     return [(OK if ok else FAIL, f"mapping:{name}", msg) for ok, name, msg in check_saved(cfg.mapper_dir)]
 
@@ -108,7 +108,7 @@ def check_osc(cfg: Config) -> tuple[str, str]:
     from pythonosc.osc_message import OscMessage
 
     from .engine import Engine
-    from .osc_out import encode_message
+    from .osc.out import encode_message
 
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
@@ -221,7 +221,7 @@ def check_realtime() -> tuple[str, str]:
 
     if not sys.platform.startswith("linux"):
         return OK, "not needed here: the system's audio server schedules its own audio threads"
-    from .capture import CAP_SYS_NICE, effective_capabilities
+    from .capture.device import CAP_SYS_NICE, effective_capabilities
 
     soft, _hard = resource.getrlimit(resource.RLIMIT_RTPRIO)
     lim = "unlimited" if soft == resource.RLIM_INFINITY else str(soft)
@@ -241,7 +241,7 @@ def check_memlock() -> tuple[str, str]:
 
     if not sys.platform.startswith("linux"):
         return OK, "not checked on this system"
-    from .capture import memlock_allowed
+    from .capture.device import memlock_allowed
 
     soft, _hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)
     if memlock_allowed():  # the capture process then calls mlockall (capture._lock_memory)

@@ -23,11 +23,11 @@ from typing import Callable
 import numpy as np
 
 from . import __version__, kernels
-from .capture import DeviceSource, FileSource, Source, SynthSource
+from .capture.device import DeviceSource, FileSource, Source, SynthSource
 from .config import Config
 from .errors import AudioFileError, S2SError
 from .frames import SR_RECIPE, SR_VAE, Frame
-from .osc_out import OSCBroadcaster, parse_target
+from .osc.out import OSCBroadcaster, parse_target
 from .pipeline import Pipeline, build_processors
 from .processor import Processor
 from .stats import Stats
@@ -112,7 +112,7 @@ class Engine:
         self.midi = None
         self.visuals = None
         self.models = None  # the model host (inference), when processors include one
-        self.mapper = None  # the MappingProcessor (s2s_live/mapping.py), when cfg.mapper or given
+        self.mapper = None  # the MappingProcessor (s2s_live/mapping/mapper.py), when cfg.mapper or given
         self.wekinator = None  # its Wekinator control server (cfg.mapper_port)
         self.operator = None  # the operator page's mapping/dataset panels (s2s_live/operator.py), with visuals
         self.finished = threading.Event()  # set when a non-looping file ends
@@ -168,10 +168,15 @@ class Engine:
         # The control server starts before the (possibly long) warm-up so that /s2s/status can
         # report a cold start's progress; commands that need the pipeline refuse until it exists.
         if cfg.control_port:
-            from .control import ControlServer
+            from .osc.control import ControlServer
 
             self.control = ControlServer(self, host=cfg.control_host, port=cfg.control_port,
                                          allow=cfg.control_allow)
+            from .mapping.wekinator import map_handlers
+
+            # the mapper's <prefix>/map/* commands: the control server (osc stage) is given them,
+            # it does not import the mapping stage above it
+            self.control.handlers.update(map_handlers(self.control))
             self.control.start()
         if cfg.visuals != "none":
             from .visuals.controller import VisualsController
@@ -190,7 +195,7 @@ class Engine:
         with prep if prep is not None else nullcontext():
             procs = self._processors if self._processors is not None else build_processors(cfg)
             if cfg.mapper and not any(p.name == "mapper" for p in procs):
-                from .mapping import MappingProcessor
+                from .mapping.mapper import MappingProcessor
 
                 procs = list(procs) + [MappingProcessor.from_config(cfg)]  # last: it reads every output
             self.pipeline = Pipeline(samplerate=self.source.samplerate, channels=self.source.selected,
@@ -288,7 +293,7 @@ class Engine:
             if m.status()["trained"]:
                 m.set_running(True)
         if self.cfg.mapper_port:
-            from .wekinator import WekinatorServer
+            from .mapping.wekinator import WekinatorServer
 
             self.wekinator = WekinatorServer(self, host=self.cfg.control_host, port=self.cfg.mapper_port,
                                              allow=self.cfg.control_allow)

@@ -186,7 +186,7 @@ def read_stamp(folder: str | None = None) -> dict:
 def write_stamp(*, by: str, seconds: float, unused: list[str] | None = None) -> None:
     """Record that third-party kernels are now cached for these versions (atomic; never raises:
     the stamp only improves the next start's estimate)."""
-    from . import __version__
+    from ._version import __version__
 
     folder = cache_dir()
     if not folder:

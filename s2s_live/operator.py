@@ -6,7 +6,7 @@ through the visuals controller (``("cmd", "page", (kind, page, payload))``) to
 :class:`OperatorPanels`, which
 
 * runs a ``map`` command through the control port's own command table
-  (:func:`s2s_live.wekinator.commands`: the same checks, errors and effects as
+  (:func:`s2s_live.mapping.wekinator.commands`: the same checks, errors and effects as
   ``/wekinator/control/<name>`` and ``/s2s/map/<name>``) and answers the page that sent it with
   ``ack`` (the values now in effect) or ``error`` (the one-line reason);
 * records ``dataset`` clips from the engine's own input: the analysis thread only copies each
@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .control import CommandError, check_range
+from .osc.control import CommandError, check_range
 from .errors import S2SError
 
 FOLDER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  #: a dataset folder name (no dots, no '/')
@@ -89,7 +89,7 @@ class OperatorPanels:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
-        from .wekinator import commands
+        from .mapping.wekinator import commands
 
         self._commands = commands(self.engine)
         self.visuals.on_page = self.submit

@@ -11,7 +11,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from . import features, inference
+from .features import fast as features
+from .inference import host as inference
 from .frames import SR_RECIPE, Frame, FrameAssembler
 from .processor import Output, Processor
 from .stats import Stats

@@ -8,7 +8,7 @@ few seconds.
 Kernels are warmed by running the real code paths, not a list of kernels: the default processors
 (:func:`s2s_live.pipeline.build_processors`) in a live :class:`~s2s_live.pipeline.Pipeline`
 (``Pipeline.warmup()``, the frame assembler and its resamplers, then a few seconds of streamed
-synthetic music), the offline analysis of a short file (:func:`s2s_live.analysis.analyze_file`)
+synthetic music), the offline analysis of a short file (:func:`s2s_live.offline.analyze.analyze_file`)
 and the procedural visuals renderer (still image and live animation). A kernel someone adds to
 a processor is therefore warmed as soon as the processor is in the default list. Kernels that
 no path compiled are listed (and recorded in the cache's stamp, so ``doctor`` does not count
@@ -33,7 +33,7 @@ STREAM_SECONDS = 3.0  #: seconds of synthetic music streamed through each path
 
 def _music(seconds: float, sr: int = DEMO_SAMPLERATE) -> np.ndarray:
     """Stereo float32 synthetic music (frames x 2), as the demo's source produces."""
-    from .synth import MusicSynth
+    from .capture.synth import MusicSynth
 
     y = np.asarray(MusicSynth(sr=sr, seed=1, section_seconds=2.0).render(seconds), dtype=np.float32)
     if y.ndim == 1:
@@ -62,7 +62,7 @@ def warm_analysis(cfg: Config) -> str:
     """The offline path: ``analyze_file`` on a short stereo wav in a temporary folder."""
     import soundfile as sf
 
-    from .analysis import analyze_file
+    from .offline.analyze import analyze_file
 
     with tempfile.TemporaryDirectory(prefix="s2s_warmup_") as tmp:
         wav = Path(tmp) / "warmup.wav"

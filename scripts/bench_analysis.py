@@ -6,13 +6,13 @@
 Pins itself to one CPU (sched_setaffinity) with numba/BLAS/onnxruntime single-threaded, then
 times on the same audio in the same run:
 
-* decoding (soundfile), the live processors over every hop (s2s_live.analysis.run_processors,
+* decoding (soundfile), the live processors over every hop (s2s_live.offline.run_processors,
   no dropped frames), the whole ``analyze_file`` (tables, JSON, npz) with and without ``--plots``;
 * the baseline: the theses' way of getting a per-second timeline, librosa recomputing its
   features (chroma, rms, centroid, bandwidth, rolloff, zcr, tempo, 20 MFCC) on each 1-s frame,
   timed on ``--librosa-hops`` frames and extrapolated to the file.
 
-Audio: synthetic music (s2s_live.synth, all styles, seed 0, 44.1 kHz stereo WAV) unless
+Audio: synthetic music (s2s_live.capture.synth, all styles, seed 0, 44.1 kHz stereo WAV) unless
 ``--file`` is given. Prints a table; "x RT" = audio seconds per second of computation.
 """
 
@@ -72,10 +72,10 @@ def main() -> None:
 
     import soundfile as sf
 
-    from s2s_live import analysis
+    from s2s_live import offline as analysis
     from s2s_live.config import Config
     from s2s_live.stats import Stats
-    from s2s_live.synth import MusicSynth
+    from s2s_live.capture.synth import MusicSynth
 
     cfg = Config(hop=a.hop, window=a.window)
     if a.models_dir:

@@ -2,7 +2,7 @@
 
     python scripts/bench_features.py [--seconds 60] [--hop 0.25] [--window 30] [--librosa-hops 20]
 
-Same audio (synthetic music from s2s_live.synth, seed 0), same run. Prints a table (ms per hop).
+Same audio (synthetic music from s2s_live.capture.synth, seed 0), same run. Prints a table (ms per hop).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 from s2s_live.features import default_processors
 from s2s_live.frames import SR_RECIPE
 from s2s_live.pipeline import Pipeline
-from s2s_live.recipe import recipe_librosa
+from s2s_live.features.recipe import recipe_librosa
 
 
 def seed_style(y: np.ndarray, sr: int) -> None:
@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=30.0)
     ap.add_argument("--librosa-hops", type=int, default=20, help="hops timed for the librosa baseline")
     a = ap.parse_args()
-    from s2s_live.synth import MusicSynth
+    from s2s_live.capture.synth import MusicSynth
 
     sr = SR_RECIPE
     try:

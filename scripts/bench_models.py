@@ -23,7 +23,7 @@ import numpy as np
 
 from s2s_live.frames import Frame
 from s2s_live.inference import DEFAULT_SLOTS, OnnxProcessor, make_session
-from s2s_live.recipe import GTZAN_FEATURES
+from s2s_live.features.recipe import GTZAN_FEATURES
 
 
 def _pct(ts):

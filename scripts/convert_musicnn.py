@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from s2s_live.dsp import mel
-from s2s_live.synth import MusicSynth
+from s2s_live.capture.synth import MusicSynth
 from s2s_live.train import musicnn
 
 

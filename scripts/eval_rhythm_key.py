@@ -109,7 +109,7 @@ def references(path: Path, song: str) -> dict:
 
 def s2s(path: Path) -> dict:
     """s2s_live's live bpm (all hop values), features/tempo and key over the clip."""
-    from s2s_live.analysis import summarize
+    from s2s_live.offline import summarize
     from s2s_live.dsp.spectral import SpectralStream
     from s2s_live.features import FastStream, KeyProcessor, RecipeStats
     from s2s_live.pipeline import Pipeline, run_unpaced

@@ -74,7 +74,7 @@ def main() -> int:
     else:
         from s2s_live.config import Config
         from s2s_live.engine import Engine
-        from s2s_live.osc_out import decode_message, encode_message
+        from s2s_live.osc import decode_message, encode_message
 
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind(("127.0.0.1", 0))

@@ -19,7 +19,7 @@ import numpy as np
 from s2s_live.dsp.spectral import SpectralStream
 from s2s_live.features import RecipeStats
 from s2s_live.pipeline import analyze_array
-from s2s_live.recipe import GTZAN_FEATURES, recipe_librosa
+from s2s_live.features.recipe import GTZAN_FEATURES, recipe_librosa
 
 SR = 22050
 

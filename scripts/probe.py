@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # tests/hostile.py: the generators the 
 
 import hostile  # noqa: E402
 
-from s2s_live.osc_out import decode_message, encode_message  # noqa: E402
+from s2s_live.osc import decode_message, encode_message  # noqa: E402
 
 PHASES = ("osc-fuzz", "http", "websocket", "clients", "audio-files", "model-load")
 

@@ -53,7 +53,7 @@ def _pad(b: bytes) -> bytes:
 
 def osc_message(rng: random.Random) -> bytes:
     """A well-formed message to a known (or unknown) address with random arguments."""
-    from s2s_live.osc_out import encode_message
+    from s2s_live.osc import encode_message
 
     addr = rng.choice(OSC_ADDRS)
     args = [osc_arg(rng) for _ in range(rng.choice([0, 0, 1, 1, 2, 3, 5]))]
@@ -103,7 +103,7 @@ def osc_datagram(rng: random.Random, *, max_datagram: int = 8192) -> bytes:
 
 def osc_datagrams(n: int, *, seed: int = 1234, max_datagram: int = 8192) -> list[bytes]:
     """``n`` datagrams; every 1000th is a well-formed targets/add of a hostile destination."""
-    from s2s_live.osc_out import encode_message
+    from s2s_live.osc import encode_message
 
     rng = random.Random(seed)
     out = [osc_datagram(rng, max_datagram=max_datagram) for _ in range(n)]

@@ -24,10 +24,11 @@ SEED = 3
 
 def compute() -> tuple[list[dict], dict[str, list[bytes]], list[str]]:
     """Rows of the analysis table, the datagrams per profile, and the table's columns."""
-    from s2s_live import analysis, osc_out
+    from s2s_live import offline as analysis
+    from s2s_live import osc as osc_out
     from s2s_live.config import Config
     from s2s_live.pipeline import analyze_array
-    from s2s_live.synth import MusicSynth
+    from s2s_live.capture.synth import MusicSynth
 
     cfg = Config()
     y = MusicSynth(sr=SR, seed=SEED, section_seconds=4.0).render(SECONDS)
@@ -48,7 +49,7 @@ def compute() -> tuple[list[dict], dict[str, list[bytes]], list[str]]:
 
 def flatten(table: list[dict], msgs: dict[str, list[bytes]]) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
     """(table keys, table numbers, message structure, message float args) for comparison."""
-    from s2s_live.osc_out import decode_message
+    from s2s_live.osc import decode_message
 
     keys, nums = [], []
 

@@ -1,7 +1,7 @@
 """Tiny genre models with any label list, for tests that a changing label count is followed.
 
 The model is a real ONNX graph (Gemm + Softmax on the live GTZAN recipe vector) with a card
-written by the product's own :func:`s2s_live.modelcard.write_card`, so the engine loads it
+written by the product's own :func:`s2s_live.inference.card.write_card`, so the engine loads it
 through the same host, card checks and hot swap as the shipped models. Built with ``onnx``'s
 helper API only: no training, a fraction of a second.
 """
@@ -24,8 +24,8 @@ def make_genre_model(models_dir: Path, name: str, labels, *, seed: int = 0) -> P
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from s2s_live import modelcard
-    from s2s_live.recipe import GTZAN_FEATURES, GTZAN_RECIPE_ID, GTZAN_RECIPE_VERSION
+    from s2s_live.inference import card as modelcard
+    from s2s_live.features.recipe import GTZAN_FEATURES, GTZAN_RECIPE_ID, GTZAN_RECIPE_VERSION
 
     n_in, n_out = len(GTZAN_FEATURES), len(labels)
     rng = np.random.default_rng(seed)

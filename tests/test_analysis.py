@@ -17,11 +17,11 @@ import pytest
 from helpers import require
 import soundfile as sf
 
-from s2s_live import analysis
-from s2s_live.analysis import analyze_file, analyze_paths, analysis_processors, run_processors
+from s2s_live import offline as analysis
+from s2s_live.offline import analyze_file, analyze_paths, analysis_processors, run_processors
 from s2s_live.config import Config
 from s2s_live.pipeline import analyze_array
-from s2s_live.synth import MusicSynth
+from s2s_live.capture.synth import MusicSynth
 
 HOP = 0.5
 SECONDS = 6.0
@@ -275,7 +275,7 @@ def test_offline_equals_live_engine(tmp_path):
     offline = run_processors(y, sr, analysis_processors(c), hop=HOP)
     assert len(live) >= len(offline) - 1 >= 5  # the live engine may stop before the last hop
     compared = 0
-    # Live, the taggers answer from a worker thread one or more hops later (s2s_live.tagging), so
+    # Live, the taggers answer from a worker thread one or more hops later (s2s_live.inference.taggers), so
     # what they feed (heads, instruments) depends on timing: those are compared patch by patch.
     tagged = {"tags", "tags/msd", "tags/mtt", "tags/embedding", "tags/frame"}
     timing = ("genre", "emotion", "instruments", "vocals")
@@ -363,7 +363,7 @@ def _save(folder: Path, graph, card: dict) -> None:
     import onnx
     from onnx import helper
 
-    from s2s_live.modelcard import write_card
+    from s2s_live.inference.card import write_card
 
     folder.mkdir(parents=True)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -381,7 +381,7 @@ def build_models(root: Path) -> Path:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from s2s_live.recipe import GTZAN_FEATURES, GTZAN_RECIPE_ID, GTZAN_RECIPE_VERSION
+    from s2s_live.features.recipe import GTZAN_FEATURES, GTZAN_RECIPE_ID, GTZAN_RECIPE_VERSION
 
     rng = np.random.default_rng(0)
     n = len(GTZAN_FEATURES)
@@ -437,7 +437,7 @@ def test_with_genre_and_encoder_models(lib, tmp_path):
     xy = np.array([[float(r["map_x"]), float(r["map_y"])] for r in rows])
     assert ((xy > 0) & (xy < 1)).all()
     # the library uses latents; every segment finds itself
-    from s2s_live.similarity import Library
+    from s2s_live.offline.similarity import Library
 
     libr = Library.load(out, kind="latent")
     assert libr.kind == "latent" and libr.emb.shape[1] == 8

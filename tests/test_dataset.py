@@ -16,7 +16,8 @@ import pytest
 import soundfile as sf
 
 from helpers import CI, input_clients, wait_new_input_client
-from s2s_live import cli, modelcard
+from s2s_live import cli
+from s2s_live.inference import card as modelcard
 from s2s_live.dataset import show as dshow
 from s2s_live.dataset import store
 from s2s_live.frames import Frame

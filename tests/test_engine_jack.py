@@ -157,7 +157,7 @@ def test_device_vanishes_engine_reports_keeps_running_and_reopens(tmp_path):
     fresh capture process reopens the device and frames flow again; then it exits cleanly. The
     live view, logging to a pipe, says the health when it changes."""
     require(have("jackd"), "jackd2 is not installed")
-    from s2s_live.osc_out import encode_message
+    from s2s_live.osc import encode_message
 
     name = f"s2svanish{os.getpid()}"
     env = dict(os.environ, JACK_DEFAULT_SERVER=name)

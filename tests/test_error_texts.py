@@ -1,7 +1,7 @@
 """Error texts say what failed, not what is on disk (issue 12, Security).
 
 These reach remote senders as ``/s2s/error`` (``/s2s/model/load``). The texts are made in
-s2s_live/inference.py; they name the model folder, never a path or a file's digest.
+s2s_live/inference/host.py; they name the model folder, never a path or a file's digest.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_model_load_errors_over_the_control_port_name_no_path_nor_digest(tmp_pat
 
     from s2s_live.config import Config
     from s2s_live.engine import Engine
-    from s2s_live.osc_out import decode_message, encode_message
+    from s2s_live.osc import decode_message, encode_message
 
     good = "genre-gtzan"  # reads the descriptors' recipe only: no taggers needed
     require((Path(DEFAULT_MODELS_DIR) / good / "card.json").is_file(), f"shipped model {good} missing")

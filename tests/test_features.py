@@ -10,7 +10,7 @@ from s2s_live.dsp.spectral import SpectralStream
 from s2s_live.features import (FastStream, KeyProcessor, PitchProcessor, RecipeStats, SpectralDescriptors,
                                default_processors)
 from s2s_live.pipeline import analyze_array
-from s2s_live.recipe import GTZAN_FEATURES, recipe_librosa
+from s2s_live.features.recipe import GTZAN_FEATURES, recipe_librosa
 
 SR = 22050
 
@@ -211,7 +211,7 @@ def test_no_compilation_while_streaming():
     (_mix_sanitize), the descriptors, the taggers' front end and the procedural renderer."""
     from s2s_live.config import Config
     from s2s_live.pipeline import Pipeline, build_processors
-    from s2s_live.synth import MusicSynth
+    from s2s_live.capture.synth import MusicSynth
     from s2s_live.visuals.procedural import Animator, render_state
     from s2s_live.visuals.state import state_from_values
     from s2s_live.visuals.worker import ProceduralBackend

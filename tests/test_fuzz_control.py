@@ -17,9 +17,9 @@ import hostile
 from helpers import OSCRecorder, free_port
 
 from s2s_live.config import Config
-from s2s_live.control import MAX_DATAGRAM
+from s2s_live.osc.control import MAX_DATAGRAM
 from s2s_live.engine import Engine
-from s2s_live.osc_out import encode_message
+from s2s_live.osc import encode_message
 
 N = 10_000
 

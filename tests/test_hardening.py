@@ -196,7 +196,7 @@ def test_huge_finite_samples_are_clamped_and_the_models_recover(kind):
     from s2s_live.config import Config
     from s2s_live.frames import FrameAssembler
     from s2s_live.pipeline import analyze_array, build_processors
-    from s2s_live.synth import MusicSynth
+    from s2s_live.capture.synth import MusicSynth
 
     sr = 22050
     y = np.zeros(40 * sr, np.float32)

@@ -24,15 +24,15 @@ if importlib.util.find_spec("torch") is None or importlib.util.find_spec("onnx")
         raise ImportError("torch and onnx are required (pip install -e '.[test]')")
     pytest.skip("torch/onnx not installed (the 'train' extra)", allow_module_level=True)
 
-from s2s_live import modelcard
-from s2s_live.emotion_rules import EmotionRulesProcessor, quadrant, valence_arousal
+from s2s_live.inference import card as modelcard
+from s2s_live.inference.emotion_rules import EmotionRulesProcessor, quadrant, valence_arousal
 from s2s_live.errors import ModelError
 from s2s_live.frames import Frame
 from s2s_live.inference import ModelHost, OnnxProcessor
 from s2s_live.labels import ExpSmoother, Hysteresis
 from s2s_live.pipeline import Pipeline
 from s2s_live.processor import Output, Processor
-from s2s_live.recipe import GTZAN_FEATURES
+from s2s_live.features.recipe import GTZAN_FEATURES
 
 LABELS = ["alpha", "beta", "gamma"]
 

@@ -24,8 +24,8 @@ from s2s_live.engine import Engine
 from s2s_live.errors import ConfigError, ModelError
 from s2s_live.mapping import (MappingProcessor, export_onnx, parse_output, parse_outputs, read_examples,
                               sklearn_predict)
-from s2s_live.osc_out import encode_message
-from s2s_live.synth import STYLES
+from s2s_live.osc import encode_message
+from s2s_live.capture.synth import STYLES
 
 
 

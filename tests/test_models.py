@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from s2s_live import modelcard
+from s2s_live.inference import card as modelcard
 from s2s_live.config import Config
 from s2s_live.frames import Frame
 from s2s_live.inference import DEFAULT_SLOTS, OnnxProcessor, host_of
 from s2s_live.pipeline import analyze_array, build_processors
-from s2s_live.synth import MusicSynth
+from s2s_live.capture.synth import MusicSynth
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 #: shipped model -> its kind

@@ -16,7 +16,7 @@ from label_models import LABELS10, LABELS14, make_genre_model
 
 from s2s_live.config import Config
 from s2s_live.errors import ConfigError, OSCError
-from s2s_live.osc_out import (MAX_DATAGRAM, PROFILES, WEK_GENRE_SLOTS, WEK_INSTRUMENT_SLOTS, WEK_K, OSCBroadcaster,
+from s2s_live.osc import (MAX_DATAGRAM, PROFILES, WEK_GENRE_SLOTS, WEK_INSTRUMENT_SLOTS, WEK_K, OSCBroadcaster,
                               TouchDesignerProfile,
                               WekinatorProfile, decode_message, decode_packet, encode_floats, encode_message,
                               make_profile, parse_target)

@@ -18,8 +18,8 @@ from helpers import REPO, free_port, have, parse_osc_doc, require, terminate
 from label_models import LABELS10, LABELS14, make_genre_model
 
 from s2s_live.config import Config
-from s2s_live.control import ControlServer
-from s2s_live.osc_out import WEK_GENRE_SLOTS, WEK_K, WEK_PORT, WekinatorProfile, decode_message, encode_message
+from s2s_live.osc.control import ControlServer
+from s2s_live.osc import WEK_GENRE_SLOTS, WEK_K, WEK_PORT, WekinatorProfile, decode_message, encode_message
 
 PATCHES = REPO / "patches"
 DOC = parse_osc_doc()
@@ -494,7 +494,7 @@ def _raw_rows(section: str) -> list[str]:
 
 
 def test_every_documented_control_address_is_handled():
-    from s2s_live.osc_out import OSCBroadcaster
+    from s2s_live.osc import OSCBroadcaster
 
     class _Eng:  # only what ControlServer's constructor reads
         cfg = Config(control_port=0)
@@ -511,7 +511,7 @@ def test_every_documented_control_address_is_handled():
         mapper = [r["address"] for r in DOC if r["section"].startswith("Incoming: mapper") and r["rate"] == "control"]
         assert sorted(a for a in mapper if a.startswith("/s2s/map/")) == sorted(
             h for h in srv.handlers if h.startswith("/s2s/map/"))
-        from s2s_live.wekinator import WekinatorServer
+        from s2s_live.mapping.wekinator import WekinatorServer
 
         wek = WekinatorServer(_Eng(), host="127.0.0.1", port=0)
         try:

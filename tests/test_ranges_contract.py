@@ -25,7 +25,7 @@ from helpers import click_track, parse_osc_doc, sine
 
 from s2s_live.config import Config
 from s2s_live.pipeline import Pipeline, build_processors
-from s2s_live.synth import MusicSynth
+from s2s_live.capture.synth import MusicSynth
 
 SR = 44100
 SECONDS = 10.0

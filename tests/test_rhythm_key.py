@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from s2s_live.analysis import summarize
+from s2s_live.offline import summarize
 from s2s_live.dsp.chroma import peak_chroma, peak_tuning, spectral_peaks
 from s2s_live.features import BPM_MAX, BPM_MIN, FastStream, KeyProcessor
 from s2s_live.pipeline import analyze_array
-from s2s_live.synth import STYLES, MusicSynth
+from s2s_live.capture.synth import STYLES, MusicSynth
 
 SR = 22050
 #: kick on 1 and 3, snare on 2 and 4, hats and chords on the beats: a quarter-note pulse

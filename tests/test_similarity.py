@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from s2s_live import similarity
-from s2s_live.analysis import analyze_paths
+from s2s_live.offline import similarity
+from s2s_live.offline import analyze_paths
 from s2s_live.config import Config
-from s2s_live.similarity import Hit, Library, cluster, select_segments, similar, write_m3u, write_xspf
-from s2s_live.synth import MusicSynth
+from s2s_live.offline.similarity import Hit, Library, cluster, select_segments, similar, write_m3u, write_xspf
+from s2s_live.capture.synth import MusicSynth
 
 HOP = 0.5
 STYLES = ("techno", "ballad", "reggae")

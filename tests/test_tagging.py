@@ -18,8 +18,8 @@ from s2s_live.dsp import mel
 from s2s_live.frames import SR_VAE
 from s2s_live.inference import OnnxProcessor, RollingMean
 from s2s_live.pipeline import Pipeline, analyze_array, build_processors
-from s2s_live.synth import MusicSynth
-from s2s_live.tagging import TaggerProcessor
+from s2s_live.capture.synth import MusicSynth
+from s2s_live.inference.taggers import TaggerProcessor
 
 ROOT = Path(__file__).resolve().parents[1]
 #: docs/models.md: on the synthetic ballad -> techno switch the stable labels change within this (s)

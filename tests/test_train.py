@@ -17,11 +17,12 @@ if importlib.util.find_spec("torch") is None or importlib.util.find_spec("onnx")
         raise ImportError("torch and onnx are required (pip install -e '.[test]')")
     pytest.skip("torch/onnx not installed (the 'train' extra)", allow_module_level=True)
 
-from s2s_live import modelcard
+from s2s_live.inference import card as modelcard
 from s2s_live.frames import Frame
 from s2s_live.inference import OnnxProcessor
-from s2s_live.recipe import GTZAN_FEATURES
-from s2s_live.train import commands, emotion, export, genre, mlp, sounds, vae
+from s2s_live.features.recipe import GTZAN_FEATURES
+from s2s_live.capture import sounds
+from s2s_live.train import commands, emotion, export, genre, mlp, vae
 
 from test_inference import LABELS, class_vector, frame_with, synthetic_csv
 

@@ -40,7 +40,7 @@ def test_state_from_a_real_frame_reads_what_the_engine_sends():
     music, not names written here: every state field the engine can fill is filled, from the
     frame's own values (a state that read a key the engine does not send stays at its default)."""
     from s2s_live.pipeline import analyze_array, build_processors
-    from s2s_live.synth import MusicSynth
+    from s2s_live.capture.synth import MusicSynth
 
     y = MusicSynth(sr=22050, seed=0).render(8.0)
     v = analyze_array(y, 22050, build_processors(Config()), hop=0.5)[-1]

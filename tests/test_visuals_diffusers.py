@@ -14,7 +14,7 @@ if os.environ.get("CI") != "true":  # under CI a missing diffusers must fail, no
 from s2s_live.config import Config  # noqa: E402
 from s2s_live.errors import VisualsError  # noqa: E402
 from s2s_live.pipeline import analyze_array, build_processors  # noqa: E402
-from s2s_live.synth import MusicSynth  # noqa: E402
+from s2s_live.capture.synth import MusicSynth  # noqa: E402
 from s2s_live.visuals import VisualsController  # noqa: E402
 from s2s_live.visuals.diffusion import DiffusionBackend, locate_model  # noqa: E402
 from s2s_live.visuals.prompt import build_prompt, load_templates  # noqa: E402

@@ -71,7 +71,7 @@ class _Lines:
 def _status(rec: OSCRecorder, control_port: int) -> dict:
     """Ask the engine's control server for /s2s/status over a real socket; the JSON reply
     (NaN refused: a strict JSON reader would reject it)."""
-    from s2s_live.osc_out import encode_message
+    from s2s_live.osc import encode_message
 
     n = len(rec.of("/s2s/status"))
     rec.sock.sendto(encode_message("/s2s/status", "", []), ("127.0.0.1", control_port))

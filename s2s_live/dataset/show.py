@@ -116,7 +116,7 @@ def _colors(plt, n):
 
 def plot_all(out: Path, rows: list[dict]) -> list[str]:
     """Write the four figures into ``out``; returns their file names."""
-    from ..report import DPI, _plt
+    from ..offline.report import DPI, _plt
 
     plt = _plt()
     labs, idx = _labels(rows)
@@ -205,7 +205,7 @@ def write_table(out: Path, rows: list[dict]) -> tuple[Path, Path]:
 
 def write_html(out: Path, rows: list[dict], *, title: str) -> Path:
     """``index.html``: the four figures and the table, with the offline report's style."""
-    from ..report import STYLE
+    from ..offline.report import STYLE
 
     e = html.escape
     labs, _ = _labels(rows)

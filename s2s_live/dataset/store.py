@@ -12,7 +12,7 @@ Hamming-windowed frames at 16 kHz, the VAE's input):
 * :func:`record` — the live input, through the engine's own capture path (``DeviceSource`` ->
   ring -> ``FrameAssembler``'s streaming 16 kHz resampling, hop 1 s);
 * :func:`add_files` — audio files (soundfile; soxr resampling);
-* :func:`synth` — ASCIML's generator (:mod:`s2s_live.train.sounds`: AM/FM/additive/subtractive
+* :func:`synth` — ASCIML's generator (:mod:`s2s_live.capture.sounds`: AM/FM/additive/subtractive
   with ADSR envelopes; these already have their envelope and are not windowed again).
 """
 
@@ -242,7 +242,7 @@ def add_files(folder, files: Iterable, *, label: str | None = None, hop: float =
 
 
 def check_kinds(kinds) -> list[str]:
-    from ..train.sounds import KINDS
+    from ..capture.sounds import KINDS
 
     ks = [k.strip() for k in kinds.split(",")] if isinstance(kinds, str) else list(kinds)
     bad = [k for k in ks if k not in KINDS]
@@ -255,7 +255,7 @@ def check_kinds(kinds) -> list[str]:
 def synth(folder, *, n: int, kinds="am,fm,additive,subtractive", seed: int = 0) -> list[Clip]:
     """``n`` (1..100000) sounds of ASCIML's generator, kinds taken in turn; the label is the kind
     and the sidecar keeps the drawn parameters (``params``: f0 in Hz, ADSR, ...)."""
-    from ..train.sounds import random_sound
+    from ..capture.sounds import random_sound
 
     if not isinstance(n, int) or not 1 <= n <= MAX_CLIPS_PER_CALL:
         raise ConfigError(f"n={n!r} is invalid; expected an int in 1..{MAX_CLIPS_PER_CALL}")
@@ -277,14 +277,14 @@ def record(folder, *, seconds: float, label: str = "live", device=None, samplera
            log: Callable[[str], None] | None = None) -> list[Clip]:
     """Record ``seconds`` (1..3600) of the live input as one-second Hamming-windowed clips.
 
-    The audio takes the engine's path: a :class:`~s2s_live.capture.DeviceSource` (its own
+    The audio takes the engine's path: a :class:`~s2s_live.capture.device.DeviceSource` (its own
     capture process) feeding the ring, and the :class:`~s2s_live.frames.FrameAssembler`'s
     mono mix and streaming 16 kHz resampler with a hop of one second, so each frame is the next
     second of input. ``on_open(source)`` runs once the device is open, before recording starts
     (audio before it is discarded). Each clip is written as soon as its second is complete, so a
     Ctrl-C keeps every clip finished so far. Raises DeviceError when the input delivers nothing.
     """
-    from ..capture import DeviceSource
+    from ..capture.device import DeviceSource
     from ..frames import FrameAssembler
 
     if not isinstance(seconds, (int, float)) or not 1.0 <= float(seconds) <= RECORD_MAX_S:

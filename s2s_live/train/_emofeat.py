@@ -14,7 +14,7 @@ WINDOW_HOP_S = 5.0
 
 def clip_vectors(y: np.ndarray, sr: int = 22050) -> np.ndarray:
     """Recipe vectors of the whole clip (row 0) and of its 10-s windows every 5 s (rows 1..)."""
-    from ..recipe import recipe_librosa
+    from ..features.recipe import recipe_librosa
 
     rows = [recipe_librosa(y, sr)]
     w, h = int(WINDOW_S * sr), int(WINDOW_HOP_S * sr)
@@ -36,7 +36,7 @@ def extract(root: str | Path, *, cache_dir: str | Path | None = None, jobs: int 
     Returns dict with ``X`` (n_rows, 55), ``clip`` (row -> clip index), ``is_full`` (row is the
     whole clip), ``y`` (quadrant 0..3 per clip), ``artist`` (per clip), ``song`` (per clip).
     """
-    from ..recipe import GTZAN_RECIPE_VERSION
+    from ..features.recipe import GTZAN_RECIPE_VERSION
 
     cache = Path(cache_dir or default_cache_dir())
     path = cache / f"4q_recipe_v{GTZAN_RECIPE_VERSION}.npz"

@@ -84,7 +84,7 @@ def _cmd_interpolate(a) -> int:
 
 
 def _cmd_reconstruct(a) -> int:
-    from ..dataset.reconstruct import reconstruct
+    from .reconstruct import reconstruct
 
     rows = reconstruct(a.dir, a.out, models_dir=a.models_dir, encoder=a.encoder, decoder=a.decoder, limit=a.limit)
     med = {k: sorted(r[k] for r in rows)[len(rows) // 2] for k in ("snr_db", "mrstft_db") if k in rows[0]}

@@ -4,7 +4,7 @@ Data: the 4Q clips (Panda et al. 2018). Features: the GTZAN recipe (:func:`recip
 each whole ~30-s clip — what the live rolling window sees — plus its 10-s windows every 5 s as
 augmentation (the live window is shorter while it fills). Validation: 5 artist-disjoint folds
 (GroupKFold by artist); accuracy is clip-level on whole-clip vectors of held-out artists. The
-rule-based mapping (:mod:`s2s_live.emotion_rules`) is scored on the same folds.
+rule-based mapping (:mod:`s2s_live.inference.emotion_rules`) is scored on the same folds.
 
 The exported graph outputs ``probs`` (4 quadrant probabilities) and ``va`` = probs @ quadrant
 centres (valence, arousal in 0.25..0.75), so V/A move smoothly with the model's confidence.
@@ -43,8 +43,8 @@ def cross_validate(X, clip, is_full, y, artist, p, *, folds=5, seed=0, progress=
     from sklearn.model_selection import GroupKFold
     from tqdm import tqdm
 
-    from ..emotion_rules import quadrant, valence_arousal
-    from ..recipe import GTZAN_FEATURES
+    from ..inference.emotion_rules import quadrant, valence_arousal
+    from ..features.recipe import GTZAN_FEATURES
 
     n = len(y)
     gkf = GroupKFold(n_splits=folds)
@@ -71,7 +71,7 @@ def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5, p
     ``features`` may pass a precomputed dict like :func:`_emofeat.extract` returns (tests)."""
     import torch
 
-    from ..recipe import GTZAN_FEATURES, GTZAN_RECIPE_ID, GTZAN_RECIPE_VERSION
+    from ..features.recipe import GTZAN_FEATURES, GTZAN_RECIPE_ID, GTZAN_RECIPE_VERSION
     from ._emofeat import extract
     from .genre import confusion, plot_confusion
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..modelcard import MODEL_FILE, write_card
+from ..inference.card import MODEL_FILE, write_card
 
 PARITY_TOL = 1e-4
 OPSET = 17
@@ -47,7 +47,7 @@ def parity(module, path: str | Path, make_input: Callable[[np.random.Generator],
     """Max abs difference between torch and onnxruntime over ``n`` random inputs (all outputs)."""
     import torch
 
-    from ..inference import make_session
+    from ..inference.host import make_session
 
     sess = make_session(Path(path).read_bytes())
     in_name = sess.get_inputs()[0].name

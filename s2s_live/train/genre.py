@@ -1,7 +1,7 @@
 """Genre model: Sound to Something's dense network on GTZAN descriptor statistics.
 
 Data: a GTZAN-style CSV (``features_30_sec.csv``: one row per track, a ``label`` column and the
-columns of :data:`s2s_live.recipe.GTZAN_FEATURES`), or a folder of audio in genre sub-folders
+columns of :data:`s2s_live.features.recipe.GTZAN_FEATURES`), or a folder of audio in genre sub-folders
 (``DIR/<genre>/*.wav|mp3|au|flac``) from which the same recipe is computed with librosa.
 Validation: 5-fold stratified cross-validation split by track (one row = one track); out-of-fold
 predictions give the accuracy and the confusion matrix. The shipped model is then trained on all
@@ -23,7 +23,7 @@ AUDIO_EXT = (".wav", ".mp3", ".au", ".flac", ".ogg", ".aiff", ".aif")
 
 def load_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """(X, y, labels, track ids) from a GTZAN-style CSV with the recipe's columns."""
-    from ..recipe import GTZAN_FEATURES
+    from ..features.recipe import GTZAN_FEATURES
 
     path = Path(path)
     if not path.is_file():
@@ -48,7 +48,7 @@ def features_from_folder(root: str | Path, *, jobs: int = 1, progress: bool = Tr
     import soxr
     from tqdm import tqdm
 
-    from ..recipe import SR, recipe_librosa
+    from ..features.recipe import SR, recipe_librosa
 
     root = Path(root)
     labels = sorted(p.name for p in root.iterdir() if p.is_dir())
@@ -140,7 +140,7 @@ def train(data: str | Path, out: str | Path, *, seed: int = 0, folds: int = 5, p
     """
     import torch
 
-    from ..recipe import GTZAN_FEATURES, GTZAN_RECIPE_ID, GTZAN_RECIPE_VERSION
+    from ..features.recipe import GTZAN_FEATURES, GTZAN_RECIPE_ID, GTZAN_RECIPE_VERSION
 
     torch.set_num_threads(1)
     p = params or mlp.MLPParams()

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..modelcard import MODEL_FILE, sha256_file, write_card
+from ..inference.card import MODEL_FILE, sha256_file, write_card
 
 #: Tagger input recipe (the musicnn front end): see s2s_live/dsp/mel.py.
 N_FRAMES = 187  #: 3 s of 16 kHz audio at hop 256 (librosa.time_to_frames(3) + 1)

@@ -197,7 +197,7 @@ def init_folders(init) -> tuple[Path, Path]:
     """(encoder folder, decoder folder) of ``init``: an encoder's folder (its decoder is the
     sibling ``decoder``) or a models folder holding ``encoder`` and ``decoder``."""
     from ..errors import ModelError
-    from ..modelcard import MODEL_FILE
+    from ..inference.card import MODEL_FILE
 
     d = Path(init)
     enc = d if (d / MODEL_FILE).is_file() else d / "encoder"
@@ -218,7 +218,7 @@ def load_init(enc, dec, init) -> dict:
     from onnx import numpy_helper
 
     from ..errors import ModelError
-    from ..modelcard import MODEL_FILE, load_card
+    from ..inference.card import MODEL_FILE, load_card
 
     enc_dir, dec_dir = init_folders(init)
     for module, folder, prefix in ((enc, enc_dir, "enc."), (dec, dec_dir, "")):
@@ -297,13 +297,13 @@ def train(data: str | Path | None, out_dir: str | Path, *, seed: int = 0, params
     from tqdm import tqdm
 
     from ..dataset.store import is_dataset
-    from . import sounds
+    from ..capture import sounds
     from .fourq import read_index
 
     p = params or VAEParams()
     init_card = None
     if init is not None:
-        from ..modelcard import load_card
+        from ..inference.card import load_card
 
         init_card = load_card(init_folders(init)[0])
         p = p.with_architecture_of(init_card)

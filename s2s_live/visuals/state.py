@@ -28,11 +28,20 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+from ..osc.control import SCENES  # noqa: F401  (the protocol's scene list; visuals read it here)
+
 #: Russell quadrant words, as in ``/s2s/emotion/label``.
+# The shared fast-stream array between the engine and the visuals process (layout shared by
+# the controller, the worker and the web viewer).
+#: Slots of the shared fast-stream array.
+FAST_SLOTS = ("level", "low", "mid", "high", "onset", "beats", "bpm", "t")
+FAST_INDEX = {k: i for i, k in enumerate(FAST_SLOTS)}
+FAST_RING = 64  #: blocks kept in the ring (~0.75 s at 86 blocks/s)
+FAST_COUNT = len(FAST_SLOTS)  #: index of the ring's write counter (blocks written so far)
+FAST_SIZE = len(FAST_SLOTS) * (FAST_RING + 1) + 1  #: length of the shared array
+
 QUADRANTS = ("happy", "tense", "sad", "calm")
 
-#: Scene families of the WebGL viewer (``static/scenes.js`` has one fragment shader each).
-SCENES = ("flow", "tunnel", "kaleido", "particles", "reaction", "grid")
 #: Base family per genre (GTZAN labels and the synth's styles); the quadrant shifts it.
 GENRE_SCENE = {
     "blues": "flow", "classical": "reaction", "country": "flow", "disco": "particles",

@@ -47,7 +47,7 @@ Safety (docs/visuals.md, "Web viewer"):
 * ``/images/<name>`` serves only a regular file directly in ``out_dir``, opened without
   following symlinks; anything else, or a name over :data:`MAX_NAME` characters, is 404.
 * Commands are checked by the same functions as the OSC control port
-  (:mod:`s2s_live.control`: types, lengths, no control characters).
+  (:mod:`s2s_live.osc.control`: types, lengths, no control characters).
 * Each page has its own writer with a bounded queue: at most :data:`MAX_TEXTS` JSON messages
   waiting and one live frame (a newer frame replaces an unsent one: old frames are dropped). A
   page whose queue overflows, or whose send has not completed for :data:`STALL_S` seconds, is
@@ -72,12 +72,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .state import SCENES
-from .worker import FAST_SLOTS
+from .state import FAST_SLOTS, SCENES
 
 from websockets.exceptions import ConnectionClosed
 
-from ..control import (CommandError, check_args, check_auto, check_intensity, check_interval, check_palette,
+from ..osc.control import (CommandError, check_args, check_auto, check_intensity, check_interval, check_palette,
                        check_prompt, check_scene, check_text)
 from ..errors import VisualsError
 
@@ -95,7 +94,7 @@ MAX_IMAGE_BYTES = 64 << 20  #: larger files in out_dir are not served
 MAX_TEXTS = 64  #: JSON messages waiting per page; one more disconnects it
 STALL_S = 5.0  #: a page whose send has not completed for this long is disconnected
 MAX_CLIENTS = 128  #: WebSocket pages at a time; more get HTTP 503
-#: mapper commands the operator page may send (the Wekinator names; s2s_live/wekinator.py runs them)
+#: mapper commands the operator page may send (the Wekinator names; s2s_live/mapping/wekinator.py runs them)
 MAP_COMMANDS = ("outputs", "startRecording", "stopRecording", "train", "cancelTrain", "startRunning",
                 "stopRunning", "deleteAllExamples", "status")
 DATASET_ACTIONS = ("record", "list", "folders")

@@ -43,14 +43,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import VisualsError
-from .state import default_state
+from .state import FAST_COUNT, FAST_INDEX, FAST_RING, FAST_SIZE, FAST_SLOTS, default_state  # noqa: F401
 
-#: Slots of the shared fast-stream array.
-FAST_SLOTS = ("level", "low", "mid", "high", "onset", "beats", "bpm", "t")
-FAST_INDEX = {k: i for i, k in enumerate(FAST_SLOTS)}
-FAST_RING = 64  #: blocks kept in the ring (~0.75 s at 86 blocks/s)
-FAST_COUNT = len(FAST_SLOTS)  #: index of the ring's write counter (blocks written so far)
-FAST_SIZE = len(FAST_SLOTS) * (FAST_RING + 1) + 1  #: length of the shared array
 RECENT = 8  #: last images listed to the operator page
 #: Niceness added to the visuals process (it must never win the CPU from the audio engine).
 NICE = 10

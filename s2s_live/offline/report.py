@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .frames import SR_RECIPE
+from ..frames import SR_RECIPE
 
 DPI = 100
 #: The reports' CSS (this page and the dataset report, :mod:`s2s_live.dataset.show`).
@@ -49,7 +49,7 @@ def _mono22(y: np.ndarray, sr: int) -> np.ndarray:
 
 def plot_waveform(path, *, y: np.ndarray, sr: int, title: str = "") -> None:
     """Waveform (min/max envelope) above a log-mel spectrogram (96 bands, dB) of the file."""
-    from .analysis import log_mel
+    from .analyze import log_mel
 
     plt = _plt()
     m = _mono22(y, sr)
@@ -101,7 +101,7 @@ def plot_emotion(path, *, table: list[dict], title: str = "") -> None:
     """Valence/arousal path (colour = time) on Russell's circumplex with the quadrant names."""
     from matplotlib.collections import LineCollection
 
-    from .analysis import QUADRANT_NAMES
+    from .analyze import QUADRANT_NAMES
 
     plt = _plt()
     v, a, t = _col(table, "valence"), _col(table, "arousal"), _col(table, "time")
@@ -240,7 +240,7 @@ def plot_library_map(path, *, xy: np.ndarray, labels: np.ndarray, genre: np.ndar
 
 def write_html(out: Path, results) -> Path:
     """A static ``index.html`` in ``out``: the batch table and every file's figures (relative links)."""
-    from .analysis import SUMMARY_COLUMNS, summary_row
+    from .analyze import SUMMARY_COLUMNS, summary_row
 
     out = Path(out)
     e = html.escape

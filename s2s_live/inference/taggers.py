@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from .dsp import mel
-from .errors import ModelError
-from .frames import SR_RECIPE
-from .processor import Output, Processor
+from ..dsp import mel
+from ..errors import ModelError
+from ..frames import SR_RECIPE
+from ..processor import Output, Processor
 
 TAGGER_MODELS = ("tagger-msd", "tagger-mtt")
 DEFAULT_INTERVAL = 0.5  #: seconds between tagged patches live (see docs/benchmarks.md)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .processor import Output, Processor
+from ..processor import Output, Processor
 
 #: Output label -> (MTT tags, MSD tags) whose maximum it is.
 INSTRUMENT_TAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -6,7 +6,7 @@ segments (the analysis frames whose end falls on 1, 2, 3... s; the first second 
 never a segment) and each segment is represented by
 
 * by default the descriptor embedding ``desc`` (mean and std of 32 log-mel bands over the
-  second, see :class:`s2s_live.analysis.SegmentEmbedding`), z-scored per dimension across the
+  second, see :class:`s2s_live.offline.analyze.SegmentEmbedding`), z-scored per dimension across the
   library so that no band dominates;
 * on request (``--embedding latent``) the encoder model's 128-D ``latent`` mean, used as is.
 
@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from .errors import AudioFileError, ConfigError, S2SError
+from ..errors import AudioFileError, ConfigError, S2SError
 
 SEGMENT_SECONDS = 1.0  #: length of a segment (the analysis frame)
 MIN_DBFS = -60.0  #: segments quieter than this are not mapped
@@ -420,8 +420,8 @@ def query_vector(lib: Library, file: str, seconds: float | None, *, cfg=None) ->
             return lib.emb[sel].mean(axis=0), fi, f"{lib.names[fi]} (whole file)"
         i = lib.segment_at(fi, seconds)
         return lib.emb[i], fi, f"{lib.names[fi]} @ {_fmt_t(lib.start[i])} s"
-    from . import analysis
-    from .config import Config
+    from . import analyze as analysis
+    from ..config import Config
 
     cfg = cfg or Config()
     if abs(cfg.hop - lib.hop) > 1e-9:
@@ -486,7 +486,7 @@ def cmd_map(args) -> int:
 
 
 def register(subparsers, add_common, cfg_from_args) -> None:
-    """Add ``similar`` and ``map`` (called by :func:`s2s_live.analysis.register`)."""
+    """Add ``similar`` and ``map`` (called by :func:`s2s_live.offline.analyze.register`)."""
     p = subparsers.add_parser("similar", help="nearest 1-s segments in an analysed library",
                               description="Find the library segments closest to FILE[@SECONDS].")
     p.add_argument("query", metavar="FILE[@SECONDS]", help="a file (of the library or not), optionally @start s")

@@ -24,16 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from . import modelcard
-from .errors import ModelError
-from .frames import SR_RECIPE, SR_VAE
-from .labels import KEEP, ExpSmoother, Hysteresis, check_smoothing
-from .processor import Output, Processor
-from .tagging import DEFAULT_PATCH, TAGGER_MODELS, TaggerProcessor
+from . import card as modelcard
+from ..errors import ModelError
+from ..frames import SR_RECIPE, SR_VAE
+from ..labels import KEEP, ExpSmoother, Hysteresis, check_smoothing
+from ..processor import Output, Processor
+from .taggers import DEFAULT_PATCH, TAGGER_MODELS, TaggerProcessor
 
 def _recipes() -> dict[str, tuple[str, int, list[str]]]:
     """Feature recipes the live descriptors produce: recipe id -> (frame.values key, version, names)."""
-    from . import recipe
+    from ..features import recipe
 
     return {recipe.GTZAN_RECIPE_ID: ("recipe/gtzan", recipe.GTZAN_RECIPE_VERSION, list(recipe.GTZAN_FEATURES))}
 
@@ -243,7 +243,7 @@ class OnnxProcessor(Processor):
         self.value_key = None
         self.context = None
         if self.input_kind == "logmel":
-            pass  # a tagger: the TaggerProcessor feeds it the front end's patches (s2s_live.tagging)
+            pass  # a tagger: the TaggerProcessor feeds it the front end's patches (s2s_live.inference.taggers)
         elif self.input_kind == "features":
             self.value_key = inp.get("value")
             if isinstance(self.value_key, list):

@@ -42,9 +42,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .config import target_networks
-from .errors import OSCError, S2SError
-from .osc_out import MAX_TARGETS, decode_packet, encode_message, make_profile
+from ..errors import OSCError, S2SError
+from .out import MAX_TARGETS, decode_packet, encode_message, make_profile
 
 MAX_DATAGRAM = 8192  #: larger control datagrams are dropped and counted
 MAX_PROMPT = 500  #: characters of a /visuals/generate prompt
@@ -61,6 +60,37 @@ MAX_SENDERS = 4096  #: reply buckets remembered; idle (full) ones are forgotten 
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # a model folder name, never a path
 _SLOT_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+def target_networks(entries: Any) -> tuple:
+    """Parse ``targets_allow`` (the one place it is validated): a tuple of ``ipaddress`` networks.
+
+    Each entry is an IPv4/IPv6 address or a CIDR network (host bits may be set); IPv4-mapped
+    IPv6 forms (``::ffff:10.0.0.5``) become their IPv4 address. The unspecified addresses
+    (0.0.0.0, ::) and networks containing them are refused: they mean "this host, any interface",
+    never a destination. Raises ConfigError naming the entry.
+    """
+    if entries is None:
+        return ()
+    expected = 'a list of IP addresses or CIDR networks, e.g. ["192.168.1.20", "10.0.0.0/24"]'
+    if not isinstance(entries, (list, tuple)):
+        raise ConfigError(f"targets_allow={entries!r} is invalid; expected {expected}")
+    nets = []
+    for e in entries:
+        if not isinstance(e, str):
+            raise ConfigError(f"targets_allow entry {e!r} is invalid; expected {expected}")
+        try:
+            net = ipaddress.ip_network(e.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(f"targets_allow entry {e!r} is invalid; expected {expected}") from None
+        if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96 and net.network_address.ipv4_mapped is not None:
+            net = ipaddress.ip_network(f"{net.network_address.ipv4_mapped}/{net.prefixlen - 96}", strict=False)
+        if net.network_address.is_unspecified:
+            raise ConfigError(f"targets_allow entry {e!r} is invalid: it contains the unspecified address "
+                              f"{net.network_address} (any interface, not a destination); expected {expected}")
+        nets.append(net)
+    return tuple(nets)
+
 
 
 class CommandError(ValueError):
@@ -200,10 +230,13 @@ def check_interval(args: list, address: str = "visuals/interval") -> float:
     return check_range("interval", sec, INTERVAL_RANGE, " seconds")
 
 
+#: Scene families of the WebGL viewer (``visuals/static/scenes.js`` has one fragment shader each);
+#: defined here because ``/s2s/visuals/scene`` accepts exactly these.
+SCENES = ("flow", "tunnel", "kaleido", "particles", "reaction", "grid")
+
+
 def check_scene(args: list, address: str = "visuals/scene") -> str:
     """``s``: a scene family of the WebGL viewer (``s2s_live.visuals.state.SCENES``) or ``auto``."""
-    from .visuals.state import SCENES
-
     (name,) = check_args(args, "s", address)
     if name != "auto" and name not in SCENES:
         raise CommandError(f"scene={name[:40]!r} is unknown; expected auto, " + ", ".join(SCENES))
@@ -373,10 +406,6 @@ class ControlServer:
             f"{p}/visuals/restart": self._visuals_restart,
             f"{p}/model/load": self._model_load,
         }
-        if type(self) is ControlServer:  # the mapper's commands as <prefix>/map/* (s2s_live/wekinator.py)
-            from .wekinator import map_handlers
-
-            self.handlers.update(map_handlers(self))
 
     @staticmethod
     def _bind(host: str, port: int, what: str, flag: str) -> socket.socket:

@@ -33,8 +33,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .errors import ConfigError, OSCError
-from .processor import Output
+from ..errors import ConfigError, OSCError
+from ..processor import Output
 
 MAX_DATAGRAM = 65507  #: largest UDP payload; larger messages are refused and counted
 MAX_TARGETS = 32  #: more targets than this are refused (each costs CPU every fast block)

@@ -4,7 +4,7 @@ The original thesis mapped descriptors to emotion with fixed rules rather than a
 loud, bright, fast music is aroused; fast, bright music is positive. We keep that mapping as a
 second, transparent emotion processor next to the trained model (``emotion/rules``), evaluated on
 the same artist-disjoint folds (docs/models.md). Inputs are entries of the GTZAN recipe vector
-(``recipe/gtzan``, :data:`s2s_live.recipe.GTZAN_FEATURES`) over the rolling window.
+(``recipe/gtzan``, :data:`s2s_live.features.recipe.GTZAN_FEATURES`) over the rolling window.
 
 Rules (each term clipped to 0..1, weights sum to 1):
 
@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from .processor import Output, Processor
+from ..processor import Output, Processor
 
 QUADRANT_WORDS = ("happy", "tense", "sad", "calm")
 
@@ -34,7 +34,7 @@ def _unit(x: float) -> float:
 
 def _index():
     global _N
-    from .recipe import GTZAN_FEATURES
+    from ..features.recipe import GTZAN_FEATURES
 
     _N = len(GTZAN_FEATURES)
     return {n: GTZAN_FEATURES.index(n) for n in

@@ -28,14 +28,14 @@ import numba
 import numpy as np
 import scipy.fft
 
-from .dsp.chroma import peak_chroma, peak_tuning, spectral_peaks
-from .dsp.fft import RFFTPlan, _rfft
-from .dsp.spectral import (COL_BANDS, COL_BANDWIDTH, COL_CENTROID, COL_CHROMA, COL_CONTRAST, COL_FLATNESS,
+from ..dsp.chroma import peak_chroma, peak_tuning, spectral_peaks
+from ..dsp.fft import RFFTPlan, _rfft
+from ..dsp.spectral import (COL_BANDS, COL_BANDWIDTH, COL_CENTROID, COL_CHROMA, COL_CONTRAST, COL_FLATNESS,
                            COL_FLUX, COL_MFCC, COL_POWER, COL_RMS, COL_ROLLOFF, COL_ZCR, INSTRUMENT_BANDS,
                            N_BANDS, N_COL, N_CONTRAST, N_MFCC, SpectralStream)
-from .frames import FAST_BLOCK, SR_RECIPE
-from .labels import Hysteresis
-from .processor import Output, Processor
+from ..frames import FAST_BLOCK, SR_RECIPE
+from ..labels import Hysteresis
+from ..processor import Output, Processor
 from .recipe import GTZAN_FEATURES, HOP_LENGTH, N_FFT, N_MELS
 
 DB_FLOOR = -60.0  #: dBFS mapped to 0 on the 0..1 level scales; 0 dBFS maps to 1
@@ -668,11 +668,11 @@ def _acf_direct(seg, out):  # pragma: no cover
 
 
 class RecipeStats(_CoreUser):
-    """The GTZAN recipe (:data:`~s2s_live.recipe.GTZAN_FEATURES`) over a rolling window.
+    """The GTZAN recipe (:data:`~s2s_live.features.recipe.GTZAN_FEATURES`) over a rolling window.
 
     The window is the clip ``[s, e)`` of the stream with ``e`` the newest multiple of 512
     samples and ``s = max(0, e - W)``, ``W`` = ``window`` seconds rounded to 512 samples; the
-    output equals :func:`~s2s_live.recipe.recipe_librosa` on that clip. Interior STFT columns
+    output equals :func:`~s2s_live.features.recipe.recipe_librosa` on that clip. Interior STFT columns
     are kept in shifted running sums (O(hop) per hop; the sums are rebuilt exactly once per
     window length, which bounds rounding drift); the 2 columns at each end, which librosa
     zero-pads, are recomputed each hop. The tempo's tempogram is handled the same way: interior

@@ -6,7 +6,7 @@ Three sources share one shape (``start()``, ``stop()``, ``ring``, ``samplerate``
 * :class:`DeviceSource` — a PortAudio input through sounddevice (any host API, JACK included).
 * :class:`FileSource` — wav/flac/ogg/mp3 through soundfile, paced in real time (or unpaced for
   offline analysis), optionally looping.
-* :class:`SynthSource` — the built-in synthetic music (:mod:`s2s_live.synth`) for the demo.
+* :class:`SynthSource` — the built-in synthetic music (:mod:`s2s_live.capture.synth`) for the demo.
 
 The ring is lock-free for one writer and one reader: the writer only advances ``written`` after
 copying, the reader only advances ``read``. Python's GIL makes each integer store atomic.
@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import AudioFileError, DeviceError
+from ..errors import AudioFileError, DeviceError
 
 #: Seconds without a callback after which a running device counts as gone.
 DEVICE_TIMEOUT = 1.0
@@ -760,7 +760,7 @@ class FileSource(_PacedSource):
 
 
 class SynthSource(_PacedSource):
-    """The built-in synthetic music (see :mod:`s2s_live.synth`), paced in real time."""
+    """The built-in synthetic music (see :mod:`s2s_live.capture.synth`), paced in real time."""
 
     label = "synth"
 

@@ -39,12 +39,12 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from . import __version__
-from .config import Config
-from .errors import AudioFileError, ConfigError, S2SError
-from .features import KEY_NAMES, key_correlations
-from .frames import SR_RECIPE
-from .processor import Output, Processor
+from .. import __version__
+from ..config import Config
+from ..errors import AudioFileError, ConfigError, S2SError
+from ..features.fast import KEY_NAMES, key_correlations
+from ..frames import SR_RECIPE
+from ..processor import Output, Processor
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".au", ".oga", ".opus")
 DEFAULT_OUT = "s2s_analysis"
@@ -141,7 +141,7 @@ class SegmentEmbedding(Processor):
     The vector is the mean and standard deviation over time of 32 log-mel bands (dB; Hann
     n_fft=1024, hop 512 at 22050 Hz, 42 frames per second): 64 values describing the frame's
     timbre and its movement. It is the segment map's fallback when no ``latent`` (encoder) is
-    present; ``s2s_live.similarity`` standardises it across the library.
+    present; ``s2s_live.offline.similarity`` standardises it across the library.
     """
 
     name = "analysis-embedding"
@@ -302,7 +302,7 @@ def models_fingerprint(processors: Sequence[Processor], cfg: Config) -> str:
 
 def analysis_processors(cfg: Config) -> list[Processor]:
     """The live processors for ``cfg`` (build_processors) plus the offline segment embedding."""
-    from .pipeline import build_processors
+    from ..pipeline import build_processors
 
     return list(build_processors(cfg)) + [SegmentEmbedding()]
 
@@ -315,7 +315,7 @@ def run_processors(y: np.ndarray, sr: int, processors: Sequence[Processor], *, h
     one addition: the newest values of fast-stream processors (e.g. ``bpm``, ``level``) at the
     time of each frame are copied into its row when the frame processors did not set that key.
     """
-    from .pipeline import Pipeline
+    from ..pipeline import Pipeline
 
     y = np.asarray(y, dtype=np.float32)
     if y.ndim == 1:
@@ -341,7 +341,7 @@ def _one_blas_thread():
 
 
 def _run_pipe(pipe, y: np.ndarray, chunk: int) -> list[dict]:
-    from .pipeline import run_unpaced
+    from ..pipeline import run_unpaced
 
     return run_unpaced(pipe, y, chunk, include_fast=True)
 
@@ -608,7 +608,7 @@ def summarize(table: list[dict], rows: list[dict], outputs: Sequence[Output]) ->
     emo = emotion_source(by)
     s["emotion_source"] = emo[0][0] if emo else None
     s["instruments"], s["vocals"] = None, None
-    # instruments and vocals from the taggers (s2s_live.instruments), never the band energies
+    # instruments and vocals from the taggers (s2s_live.inference.instruments), never the band energies
     if "instruments" in by and rows:
         o = by["instruments"]
         vs = [np.asarray(r["instruments"], dtype=np.float64) for r in rows if "instruments" in r]
@@ -793,8 +793,8 @@ def summary_state(summary: dict) -> dict:
 
 
 def _instrument_words(means: dict) -> tuple[str, ...]:
-    """The live rule (s2s_live.instruments) on clip means: at most 3 words above the threshold."""
-    from .instruments import WORD_THRESHOLD
+    """The live rule (s2s_live.inference.instruments) on clip means: at most 3 words above the threshold."""
+    from ..inference.instruments import WORD_THRESHOLD
 
     return tuple(k for k, x in sorted(means.items(), key=lambda kv: -kv[1]) if x >= WORD_THRESHOLD)[:3]
 
@@ -811,19 +811,19 @@ def make_image(folder: Path, summary: dict, cfg: Config) -> str:
     matplotlib.use("Agg")
     import matplotlib.image as mpimg
 
-    from .visuals.prompt import build_prompt, load_templates
+    from ..visuals.prompt import build_prompt, load_templates
 
     state = summary_state(summary)
     prompt = build_prompt(state, load_templates())
     seed = int(cfg.seed) + int(hashlib.sha256(summary.get("file", "").encode()).hexdigest()[:6], 16)
     if cfg.visuals == "diffusers" and cfg.visuals_model:
-        from .visuals.diffusion import DiffusionBackend
+        from ..visuals.diffusion import DiffusionBackend
 
         backend = DiffusionBackend(cfg.visuals_model)
         img = backend.generate(prompt.text, prompt.negative, seed=seed)
         used = {"backend": "diffusers", "model": cfg.visuals_model}
     else:
-        from .visuals.procedural import render_state
+        from ..visuals.procedural import render_state
 
         img = render_state(state, seed=seed, size=512)
         used = {"backend": "procedural"}
@@ -1032,7 +1032,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def cmd_analyze(args) -> int:
     cfg = _cfg_from_args(args)
-    from .modelcard import incomplete_folders
+    from ..inference.card import incomplete_folders
 
     for problem in incomplete_folders(cfg.models_dir):
         print(f"s2s-live: warning: {problem}", file=sys.stderr, flush=True)

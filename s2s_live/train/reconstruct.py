@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .store import SR, clips
+from ..dataset.store import SR, clips
 
 
 def reconstruct(folder, out, *, models_dir, encoder: str = "encoder", decoder: str = "decoder",
@@ -21,8 +21,8 @@ def reconstruct(folder, out, *, models_dir, encoder: str = "encoder", decoder: s
     import soundfile as sf
 
     from ..errors import ConfigError
-    from ..train.interpolate import load_vae
-    from ..train.vae import mrstft_distance, snr_db
+    from .interpolate import load_vae
+    from .vae import mrstft_distance, snr_db
 
     try:
         import torch  # noqa: F401  (the spectral distance only)

@@ -15,7 +15,7 @@ Input ``kind`` is ``"features"`` (a vector the descriptors put in ``frame.values
 ``"recipe/<...>"``, identified by ``recipe`` + ``recipe_version``) or ``"audio"`` (the last
 second at ``sample_rate`` = 22050 or 16000 Hz, ``length`` samples) or ``"logmel"`` (the newest
 3-s patch of the tagger front end, :mod:`s2s_live.dsp.mel`, recipe ``musicnn-logmel``; such
-models run in the tagger processor, :mod:`s2s_live.tagging`). A ``features`` input may name the
+models run in the tagger processor, :mod:`s2s_live.inference.taggers`). A ``features`` input may name the
 ``frame.values`` key(s) it reads with ``value`` (a key or a list of keys, concatenated) and
 average them over the last ``context_s`` seconds of hops. Output fields:
 
@@ -40,7 +40,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelError
+from ..errors import ModelError
 
 CARD_FILE = "card.json"
 MODEL_FILE = "model.onnx"

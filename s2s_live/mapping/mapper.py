@@ -27,7 +27,7 @@ the training process mid-fit (a fresh one is spawned for the next training).
 :func:`mappings_dir` holding ``examples.csv`` (a header of input and output names), and once
 trained ``model.onnx`` with a model card (``kind: custom``, input kind ``features`` reading the
 mapper's inputs), so the file is loaded and verified by the model host's loader
-(:class:`~s2s_live.inference.OnnxProcessor`: sha256, names, shapes, a dummy run) and checked by
+(:class:`~s2s_live.inference.host.OnnxProcessor`: sha256, names, shapes, a dummy run) and checked by
 ``s2s-live doctor``. A corrupt saved mapping is refused with its reason; the mapping running
 before keeps running.
 
@@ -53,10 +53,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import modelcard
-from .errors import ConfigError, ModelError
-from .osc_out import OSCBroadcaster, encode_floats, parse_target
-from .processor import Output, Processor
+from ..inference import card as modelcard
+from ..errors import ConfigError, ModelError
+from ..osc.out import OSCBroadcaster, encode_floats, parse_target
+from ..processor import Output, Processor
 
 REGRESSORS = ("knn", "linear", "ridge", "mlp")  #: algorithms of continuous outputs
 CLASSIFIERS = ("knn", "logistic")  #: algorithms of class outputs
@@ -763,7 +763,7 @@ class MappingProcessor(Processor):
             raise ModelError(f"mapping {name!r} not found in {str(self.folder)!r} (saved: {avail})")
         session = onnx_bytes = None
         if (folder / modelcard.CARD_FILE).is_file():
-            from .inference import OnnxProcessor
+            from ..inference.host import OnnxProcessor
 
             proc = OnnxProcessor(folder, smoothing=0.0)  # sha256, names, shapes, dummy run
             mp = proc.card.get("mapping")
@@ -883,7 +883,7 @@ def _end_trainer(proc, conn):
 
 
 def _session(model_bytes: bytes):
-    from .inference import make_session
+    from ..inference.host import make_session
 
     s = make_session(model_bytes)
     names = [o.name for o in s.get_outputs()]
@@ -991,7 +991,7 @@ def check_saved(folder: str | None = None) -> list[tuple[bool, str, str]]:
             X, _, ins, outs = read_examples(f / CSV_FILE)
             msg = f"{X.shape[0]} examples, {len(ins)} input values, outputs {outs}"
             if (f / modelcard.CARD_FILE).is_file():
-                from .inference import OnnxProcessor
+                from ..inference.host import OnnxProcessor
 
                 card = OnnxProcessor(f, smoothing=0.0).card
                 if card["input"].get("recipe") != RECIPE or not isinstance(card.get("mapping"), dict):

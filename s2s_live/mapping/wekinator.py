@@ -2,8 +2,8 @@
 
 :class:`WekinatorServer` listens on ``Config.mapper_port`` (default 6448, Wekinator's own port,
 on ``control_host``: loopback unless configured) so that a patch that drives Wekinator drives
-s2s_live's mapper (:mod:`s2s_live.mapping`) unchanged. It is the control server
-(:class:`~s2s_live.control.ControlServer`) with another address table: the same validation,
+s2s_live's mapper (:mod:`s2s_live.mapping.mapper`) unchanged. It is the control server
+(:class:`~s2s_live.osc.control.ControlServer`) with another address table: the same validation,
 sender allowlist, datagram limits, counters and per-sender reply budget; refused input is
 counted and answered with ``<prefix>/error s s`` like every control command. Accepted commands
 are not acknowledged on this port (Wekinator never answers them); ``/wek/inputs`` from a
@@ -21,8 +21,8 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from .control import CommandError, ControlServer, check_args
-from .mapping import MAX_OUTPUTS
+from ..osc.control import CommandError, ControlServer, check_args
+from .mapper import MAX_OUTPUTS
 
 #: Wekinator's control address prefix
 WEK_CONTROL = "/wekinator/control"
@@ -180,7 +180,7 @@ def map_handlers(server: ControlServer) -> dict[str, Callable[[tuple, list], Non
 class WekinatorServer(ControlServer):
     """Wekinator's ``/wekinator/control/*`` on its own UDP port (default 6448), in its own thread.
 
-    Parameters as :class:`~s2s_live.control.ControlServer` (``host``, ``port``, ``allow``);
+    Parameters as :class:`~s2s_live.osc.control.ControlServer` (``host``, ``port``, ``allow``);
     counters add ``wek_inputs`` (``/wek/inputs`` datagrams, accepted and ignored).
     """
 
