@@ -17,6 +17,27 @@ import math
 
 import numpy as np
 
+#: Russell's quadrants of the valence/arousal plane, in the 4Q dataset's order Q1..Q4:
+#: happy (+v +a), tense (-v +a), sad (-v -a), calm (+v -a). The one quadrant rule of the package.
+QUADRANTS = ("happy", "tense", "sad", "calm")
+
+
+def quadrant_index(valence: float, arousal: float) -> int:
+    """Quadrant 0..3 (index into :data:`QUADRANTS`) of valence/arousal in 0..1 (0.5 = neutral);
+    -1 when either is not finite."""
+    if not (math.isfinite(valence) and math.isfinite(arousal)):
+        return -1
+    if arousal >= 0.5:
+        return 0 if valence >= 0.5 else 1
+    return 3 if valence >= 0.5 else 2
+
+
+def quadrant(valence: float, arousal: float) -> str:
+    """Quadrant word (:data:`QUADRANTS`) of valence/arousal in 0..1; ``""`` when either is not finite."""
+    i = quadrant_index(valence, arousal)
+    return QUADRANTS[i] if i >= 0 else ""
+
+
 KEEP = object()  #: ``Hysteresis.set_params(fast=KEEP)``: leave ``fast`` as it is (None switches it off)
 
 

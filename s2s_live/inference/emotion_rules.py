@@ -23,9 +23,10 @@ import math
 
 import numpy as np
 
+from ..labels import QUADRANTS, quadrant
 from ..processor import Output, Processor
 
-QUADRANT_WORDS = ("happy", "tense", "sad", "calm")
+QUADRANT_WORDS = QUADRANTS  #: the words of :data:`s2s_live.labels.QUADRANTS`
 
 
 def _unit(x: float) -> float:
@@ -63,13 +64,6 @@ def valence_arousal(*, features: np.ndarray) -> tuple[float, float]:
     return valence, arousal
 
 
-def quadrant(valence: float, arousal: float) -> int:
-    """Russell quadrant index 0..3 (Q1 happy, Q2 tense, Q3 sad, Q4 calm) of a V/A point."""
-    if arousal >= 0.5:
-        return 0 if valence >= 0.5 else 1
-    return 3 if valence >= 0.5 else 2
-
-
 class EmotionRulesProcessor(Processor):
     """``emotion/rules`` (valence, arousal 0..1) and ``emotion/rules/label`` from ``recipe/gtzan``.
 
@@ -91,4 +85,4 @@ class EmotionRulesProcessor(Processor):
         if f is None:
             return {}
         v, a = valence_arousal(features=f)
-        return {"emotion/rules": (v, a), "emotion/rules/label": QUADRANT_WORDS[quadrant(v, a)]}
+        return {"emotion/rules": (v, a), "emotion/rules/label": quadrant(v, a)}

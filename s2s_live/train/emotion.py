@@ -43,7 +43,8 @@ def cross_validate(X, clip, is_full, y, artist, p, *, folds=5, seed=0, progress=
     from sklearn.model_selection import GroupKFold
     from tqdm import tqdm
 
-    from ..inference.emotion_rules import quadrant, valence_arousal
+    from ..inference.emotion_rules import valence_arousal
+    from ..labels import quadrant_index as quadrant
     from ..features.recipe import GTZAN_FEATURES
 
     n = len(y)

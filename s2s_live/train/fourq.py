@@ -14,9 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..labels import QUADRANTS as _WORDS
+
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
 #: Russell quadrant words, in QUADRANTS order (Q1 +v+a, Q2 -v+a, Q3 -v-a, Q4 +v-a).
-QUADRANT_WORDS = ("happy", "tense", "sad", "calm")
+QUADRANT_WORDS = _WORDS
 #: Valence/arousal (0..1) at the centre of each quadrant, for turning probabilities into V/A.
 QUADRANT_VA = np.array([[0.75, 0.75], [0.25, 0.75], [0.25, 0.25], [0.75, 0.25]], dtype=np.float32)
 

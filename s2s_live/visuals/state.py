@@ -28,9 +28,9 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+from ..labels import QUADRANTS, quadrant  # noqa: F401  (the one quadrant rule; prompt.py reads it here)
 from ..osc.control import SCENES  # noqa: F401  (the protocol's scene list; visuals read it here)
 
-#: Russell quadrant words, as in ``/s2s/emotion/label``.
 # The shared fast-stream array between the engine and the visuals process (layout shared by
 # the controller, the worker and the web viewer).
 #: Slots of the shared fast-stream array.
@@ -39,8 +39,6 @@ FAST_INDEX = {k: i for i, k in enumerate(FAST_SLOTS)}
 FAST_RING = 64  #: blocks kept in the ring (~0.75 s at 86 blocks/s)
 FAST_COUNT = len(FAST_SLOTS)  #: index of the ring's write counter (blocks written so far)
 FAST_SIZE = len(FAST_SLOTS) * (FAST_RING + 1) + 1  #: length of the shared array
-
-QUADRANTS = ("happy", "tense", "sad", "calm")
 
 #: Base family per genre (GTZAN labels and the synth's styles); the quadrant shifts it.
 GENRE_SCENE = {
@@ -88,13 +86,6 @@ class SceneChooser:
         elif now - self._since >= self.hold:
             self.scene, self._cand = want, None
         return self.scene
-
-
-def quadrant(valence: float, arousal: float) -> str:
-    """Quadrant word for valence/arousal in 0..1: happy (+v +a), tense (-v +a), sad (-v -a), calm (+v -a)."""
-    if arousal >= 0.5:
-        return "happy" if valence >= 0.5 else "tense"
-    return "calm" if valence >= 0.5 else "sad"
 
 
 def default_state() -> dict:
