@@ -51,12 +51,9 @@ class VisualsController:
         sprite sheet), ``error ("visuals", reason)``.
     start_timeout : float
         Seconds :meth:`start` waits for the backend to load and warm up.
-    job_delay : float
-        Test/benchmark hook: seconds each job sleeps in the worker (simulates a slow backend).
     """
 
-    def __init__(self, cfg, emit: Callable[[str, tuple], Any], *, start_timeout: float = 300.0,
-                 job_delay: float = 0.0) -> None:
+    def __init__(self, cfg, emit: Callable[[str, tuple], Any], *, start_timeout: float = 300.0) -> None:
         if getattr(cfg, "visuals", "none") not in ("procedural", "diffusers"):
             raise ConfigError(f"visuals={getattr(cfg, 'visuals', None)!r} is invalid for VisualsController; "
                               "expected 'procedural' or 'diffusers'")
@@ -83,7 +80,6 @@ class VisualsController:
         self.auto = bool(getattr(cfg, "visuals_auto", True))
         self.start_timeout = float(start_timeout)
         self._wcfg = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(vars(cfg))
-        self._wcfg["_job_delay"] = float(job_delay)
         self._ctx = mp.get_context("spawn")
         self._fast = self._ctx.RawArray("d", FAST_SIZE)
         self._fast_n = 0
@@ -503,10 +499,6 @@ class VisualsController:
         self._restarter = threading.Thread(target=respawn, name="s2s-visuals-restart", daemon=True)
         self._restarter.start()
         return True
-
-    def crash_for_test(self, code: int = 70) -> None:
-        """Test-only: make the worker exit at once with ``code``, as a crashing backend would."""
-        self._send(("crash", int(code)))
 
     def stats(self) -> dict:
         """Counters: requests, generated, dropped (replaced before start), failed, crashes,

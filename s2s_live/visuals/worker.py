@@ -6,8 +6,7 @@
 * ``cmd_q`` (engine -> worker): ``("state", state, params)`` latest music state,
   ``("job", request)`` one generation request, ``("settings", dict)`` auto/interval for the
   control page, ``("page", page, msg)`` a message for operator page ``page`` (None: every page;
-  the mapping/dataset panel state is kept for pages that connect later), ``("stop",)``, and the
-  test-only ``("crash", code)`` which exits at once;
+  the mapping/dataset panel state is kept for pages that connect later) and ``("stop",)``;
 * ``evt_q`` (worker -> engine): ``("ready", info)``, ``("fatal", reason)``,
   ``("started", id, prompt)``, ``("progress", id, step, total)``,
   ``("image", id, path, meta)``, ``("failed", id, reason)`` and ``("cmd", name, value)``
@@ -213,7 +212,6 @@ class Worker:
         #: the newest mapping / dataset panel messages from the engine (sent in the page's hello)
         self.panels: dict = {}
         self.run_stamp = time.strftime("%Y%m%d-%H%M%S")
-        self.job_delay = float(cfg.get("_job_delay", 0.0))  # test/benchmark hook: a slow backend
         #: image folder cap (Config.visuals_keep / visuals_keep_mb; 0 = no limit of that kind)
         self.keep = int(cfg.get("visuals_keep", 0) or 0)
         self.keep_bytes = int(float(cfg.get("visuals_keep_mb", 0) or 0) * 1e6)
@@ -274,8 +272,6 @@ class Worker:
                 self.settings.update(msg[1])
                 if self.web is not None:
                     self.web.publish_settings(self.settings)
-            elif kind == "crash":  # test-only: die like a segfaulting backend would
-                os._exit(int(msg[1]) if len(msg) > 1 else 70)
             elif kind == "stop":
                 self.stop_evt.set()
                 with self._cv:
@@ -358,8 +354,6 @@ class Worker:
             self.web.publish({"type": "started", "id": jid, "prompt": text})
         t0 = time.perf_counter()
         try:
-            if self.job_delay > 0:
-                time.sleep(self.job_delay)
             if self.backend.name == "procedural":
                 img = self.backend.generate_state(state, seed=seed, params=params)
             else:
