@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Config
+from .osc.ports import free_port
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 
@@ -28,7 +29,7 @@ def _line(verdict: str, name: str, msg: str) -> str:
 
 def check_portaudio() -> tuple[str, str]:
     try:
-        from .capture.device import list_input_devices
+        from .capture.portaudio import list_input_devices
 
         devs = list_input_devices()
     except Exception as exc:  # noqa: BLE001 - report any failure as the verdict
@@ -76,15 +77,12 @@ def check_models(cfg: Config) -> list[tuple[str, str, str]]:
     if not folders:
         return out or [(WARN, "models", f"no model cards under {root}")]
     try:
-        from .inference import host as inference
+        from .inference.host import OnnxProcessor
     except Exception as exc:  # noqa: BLE001
         return [(FAIL, "models", f"inference module failed to import: {exc}")]
-    loader = getattr(inference, "load_model", None) or getattr(inference, "OnnxProcessor", None)
     for f in folders:
         try:
-            if loader is None:
-                raise RuntimeError("no model loader in s2s_live.inference.host")
-            m = loader(f) if not isinstance(loader, type) else loader.from_folder(f)
+            m = OnnxProcessor.from_folder(f)  # the loader the engine uses
             if hasattr(m, "close"):
                 m.close()
             lic = getattr(m, "card", {}).get("provenance", {}).get("licence")
@@ -108,7 +106,7 @@ def check_osc(cfg: Config) -> tuple[str, str]:
     from pythonosc.osc_message import OscMessage
 
     from .engine import Engine
-    from .osc.out import encode_message
+    from .osc.codec import encode_message
 
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
@@ -116,7 +114,7 @@ def check_osc(cfg: Config) -> tuple[str, str]:
     port = rx.getsockname()[1]
     c = Config(source="synth", targets=[f"127.0.0.1:{port}"], control_port=0, visuals="none",
                models_dir=cfg.models_dir)
-    c.control_port = _free_port()
+    c.control_port = free_port()
     eng = Engine(c)
     try:
         eng.start()
@@ -221,7 +219,7 @@ def check_realtime() -> tuple[str, str]:
 
     if not sys.platform.startswith("linux"):
         return OK, "not needed here: the system's audio server schedules its own audio threads"
-    from .capture.device import CAP_SYS_NICE, effective_capabilities
+    from .capture.realtime import CAP_SYS_NICE, effective_capabilities
 
     soft, _hard = resource.getrlimit(resource.RLIMIT_RTPRIO)
     lim = "unlimited" if soft == resource.RLIM_INFINITY else str(soft)
@@ -241,10 +239,10 @@ def check_memlock() -> tuple[str, str]:
 
     if not sys.platform.startswith("linux"):
         return OK, "not checked on this system"
-    from .capture.device import memlock_allowed
+    from .capture.realtime import memlock_allowed
 
     soft, _hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)
-    if memlock_allowed():  # the capture process then calls mlockall (capture._lock_memory)
+    if memlock_allowed():  # the capture process then calls mlockall (capture.realtime._lock_memory)
         return OK, ("memory locking allowed (" + ("RLIMIT_MEMLOCK unlimited" if soft == resource.RLIM_INFINITY
                                                    else "CAP_IPC_LOCK") + "): the capture process locks its pages")
     return WARN, (f"memory locking limited to {soft / 2**20:.0f} MB (RLIMIT_MEMLOCK): the capture process "
@@ -305,14 +303,6 @@ def check_jack() -> tuple[str, str]:
         return OK, (f"JACK server {want!r} (pid {s['pid']}) runs with realtime scheduling "
                     f"(priority {s['realtime_priority']})")
     return WARN, f"JACK server {want!r} (pid {s['pid']}) runs without realtime scheduling; fix: {FIX_JACK}"
-
-
-def _free_port() -> int:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def run_checks(cfg: Config) -> int:

@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .features import fast as features
+from .features import defaults as features
 from .inference import host as inference
 from .frames import SR_RECIPE, Frame, FrameAssembler
 from .processor import Output, Processor
@@ -99,12 +99,6 @@ class Pipeline:
 
     def set_hop(self, hop: float) -> None:
         self.assembler.set_hop(hop)
-
-    def replace(self, old: Processor, new: Processor) -> None:
-        """Swap one processor for another between hops (model hot swap)."""
-        i = self.processors.index(old)
-        self.processors[i] = new
-        self._t_proc[new.name] = self.stats.timing(f"proc:{new.name}")
 
     def close(self) -> None:
         for p in self.processors:

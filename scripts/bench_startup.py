@@ -30,17 +30,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from s2s_live.osc.ports import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 240.0  #: seconds a run may take before it counts as failed
-
-
-def _free_port(kind: int) -> int:
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def run_demo(cache: str) -> dict:
@@ -50,7 +43,7 @@ def run_demo(cache: str) -> dict:
     rx.settimeout(0.2)
     env = dict(os.environ, NUMBA_CACHE_DIR=cache, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
     cmd = [sys.executable, "-m", "s2s_live", "demo", "--target", f"127.0.0.1:{rx.getsockname()[1]}",
-           "--control-port", str(_free_port(socket.SOCK_DGRAM)), "--web-port", str(_free_port(socket.SOCK_STREAM)),
+           "--control-port", str(free_port(socket.SOCK_DGRAM)), "--web-port", str(free_port(socket.SOCK_STREAM)),
            "--quiet", "--seconds", "1"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from s2s_live.osc.ports import free_port  # noqa: F401  (tests import it from here)
 
 CI = os.environ.get("CI") == "true"
 REPO = Path(__file__).resolve().parents[1]
@@ -105,14 +106,6 @@ class OSCRecorder:
         self._stop.set()
         self._t.join(timeout=1)
         self.sock.close()
-
-
-def free_port() -> int:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def terminate(proc: subprocess.Popen, timeout: float = 5.0) -> None:

@@ -516,8 +516,6 @@ class ModelHost:
             s.inner, s.model_name = new, name
             return s.describe()
 
-    load_model = load  #: alias used in the docs/brief
-
     def set_smoothing(self, alpha: float) -> None:
         """Smoothing per hop (0..0.99) for every slot, effective from the next hop."""
         self.smoothing = check_smoothing(alpha)
