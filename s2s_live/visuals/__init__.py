@@ -1,4 +1,4 @@
-"""Visuals: images generated from the music in a separate process, shown by a web viewer.
+"""Stage 9, visuals: images generated from the music in a separate process, shown by a web viewer.
 
 * :mod:`.state` — the small music state extracted from frame values;
 * :mod:`.prompt` — prompt builder and templates (``s2s_live/data/prompts.toml``);
@@ -9,6 +9,9 @@
 * :mod:`.controller` — :class:`VisualsController`, the engine-side interface.
 
 Importing this package does not import torch or diffusers.
+
+May import: the stages below (base, osc for the command checkers and the scene list, config);
+never pipeline users above it (offline, dataset, train, engine).
 """
 
 from .controller import VisualsController  # noqa: F401
