@@ -108,7 +108,7 @@ def config_from_args(args: argparse.Namespace, *, demo: bool = False) -> Config:
 
 
 def cmd_devices(args) -> int:
-    from .capture.device import list_input_devices
+    from .capture.portaudio import list_input_devices
 
     devs = list_input_devices()
     if not devs:

@@ -23,7 +23,9 @@ from typing import Callable
 import numpy as np
 
 from . import __version__, kernels
-from .capture.device import DeviceSource, FileSource, Source, SynthSource
+from .capture.base import Source
+from .capture.device import DeviceSource
+from .capture.sources import FileSource, SynthSource
 from .config import Config
 from .errors import AudioFileError, S2SError
 from .frames import SR_RECIPE, SR_VAE, Frame

@@ -212,10 +212,12 @@ def test_unknown_and_ambiguous_device(jack_server):
 
 def test_ambiguous_device_lists_candidates(monkeypatch):
     import s2s_live.capture as cap
+    from s2s_live.capture import portaudio
 
     # Two cards with the same word cannot be created here: fake the listing only (a fault we
-    # cannot cause otherwise), the matching logic is the real one.
-    monkeypatch.setattr(cap, "list_input_devices", lambda: [
+    # cannot cause otherwise), the matching logic is the real one. Patched in the module whose
+    # global find_input_device looks up, not on the package that re-exports it.
+    monkeypatch.setattr(portaudio, "list_input_devices", lambda: [
         {"index": 1, "name": "USB Audio CODEC", "hostapi": "ALSA", "channels": 2, "samplerate": 48000.0},
         {"index": 4, "name": "USB Audio Device", "hostapi": "ALSA", "channels": 1, "samplerate": 44100.0}])
     with pytest.raises(DeviceError, match=r"ambiguous; candidates: \[1\] USB Audio CODEC; \[4\] USB Audio Device"):
