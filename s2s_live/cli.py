@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="self-test: audio, models, OSC loopback, visuals")
     p.add_argument("--config", help="TOML config file")
     p.set_defaults(func=cmd_doctor)
-    for modname in ("s2s_live.warmup", "s2s_live.offline.analyze", "s2s_live.train.commands", "s2s_live.dataset.commands"):
+    for modname in ("s2s_live.warmup", "s2s_live.offline.cli", "s2s_live.train.commands", "s2s_live.dataset.commands"):
         try:
             mod = __import__(modname, fromlist=["register"])
         except ImportError as exc:

@@ -8,7 +8,7 @@ few seconds.
 Kernels are warmed by running the real code paths, not a list of kernels: the default processors
 (:func:`s2s_live.pipeline.build_processors`) in a live :class:`~s2s_live.pipeline.Pipeline`
 (``Pipeline.warmup()``, the frame assembler and its resamplers, then a few seconds of streamed
-synthetic music), the offline analysis of a short file (:func:`s2s_live.offline.analyze.analyze_file`)
+synthetic music), the offline analysis of a short file (:func:`s2s_live.offline.run.analyze_file`)
 and the procedural visuals renderer (still image and live animation). A kernel someone adds to
 a processor is therefore warmed as soon as the processor is in the default list. Kernels that
 no path compiled are listed (and recorded in the cache's stamp, so ``doctor`` does not count
@@ -62,7 +62,7 @@ def warm_analysis(cfg: Config) -> str:
     """The offline path: ``analyze_file`` on a short stereo wav in a temporary folder."""
     import soundfile as sf
 
-    from .offline.analyze import analyze_file
+    from .offline.run import analyze_file
 
     with tempfile.TemporaryDirectory(prefix="s2s_warmup_") as tmp:
         wav = Path(tmp) / "warmup.wav"

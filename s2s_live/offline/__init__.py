@@ -1,15 +1,26 @@
 """Stage 10, offline: files through the pipeline.
 
-Batch analysis, tables and summaries (analyze), figures and HTML reports (report), the similarity library (similarity).
+Modules, lowest first (each imports only those before it): ``files`` (discovery, decoding,
+fingerprints), ``embedding`` (librosa mel DSP, the descriptor embedding), ``process`` (the
+processors over a whole file), ``tables`` (the per-frame table, CSV, segment arrays),
+``summary`` (file and batch summaries), ``report`` (figures, HTML), ``similarity`` (the segment
+library: clusters, map, neighbours), ``run`` (files and batches, resumable), ``cli`` (the
+``analyze``, ``similar`` and ``map`` commands).
 
 May import: everything below it: the pipeline, the models, visuals (for images); never the engine or the CLI.
 """
 
-from .analyze import (  # noqa: F401  the stage's public API
+from .files import (  # noqa: F401  the stage's public API
     AUDIO_EXTS,
-    DEFAULT_OUT,
     SCHEMA_VERSION,
-    QUADRANT_NAMES,
+    find_audio,
+    output_name,
+    load_audio,
+    audio_warnings,
+    file_fingerprint,
+    models_fingerprint,
+)
+from .embedding import (  # noqa: F401
     EMB_MELS,
     EMB_N_FFT,
     EMB_HOP,
@@ -18,31 +29,25 @@ from .analyze import (  # noqa: F401  the stage's public API
     mel_filterbank,
     log_mel,
     SegmentEmbedding,
-    find_audio,
-    output_name,
-    load_audio,
-    audio_warnings,
-    file_fingerprint,
-    models_fingerprint,
-    analysis_processors,
-    run_processors,
+)
+from .process import analysis_processors, run_processors  # noqa: F401
+from .tables import (  # noqa: F401
     Column,
     emotion_source,
     table_columns,
     pca_2d,
     build_table,
-    summarize,
     write_csv,
     segments_arrays,
-    FileResult,
-    is_done,
-    analyze_file,
+)
+from .summary import (  # noqa: F401
+    QUADRANT_NAMES,
+    summarize,
     summary_state,
-    make_image,
+    FileResult,
     SUMMARY_COLUMNS,
     summary_row,
-    analyze_paths,
     write_batch_summary,
-    cmd_analyze,
-    register,
 )
+from .run import DEFAULT_OUT, is_done, analyze_file, make_image, analyze_paths  # noqa: F401
+from .cli import cmd_analyze, register  # noqa: F401

@@ -17,6 +17,8 @@ from typing import Sequence
 import numpy as np
 
 from ..frames import SR_RECIPE
+from .embedding import log_mel
+from .summary import QUADRANT_NAMES, SUMMARY_COLUMNS, summary_row
 
 DPI = 100
 #: The reports' CSS (this page and the dataset report, :mod:`s2s_live.dataset.show`).
@@ -49,8 +51,6 @@ def _mono22(y: np.ndarray, sr: int) -> np.ndarray:
 
 def plot_waveform(path, *, y: np.ndarray, sr: int, title: str = "") -> None:
     """Waveform (min/max envelope) above a log-mel spectrogram (96 bands, dB) of the file."""
-    from .analyze import log_mel
-
     plt = _plt()
     m = _mono22(y, sr)
     t_end = m.shape[0] / SR_RECIPE
@@ -100,8 +100,6 @@ def plot_genre(path, *, table: list[dict], labels: Sequence[str], title: str = "
 def plot_emotion(path, *, table: list[dict], title: str = "") -> None:
     """Valence/arousal path (colour = time) on Russell's circumplex with the quadrant names."""
     from matplotlib.collections import LineCollection
-
-    from .analyze import QUADRANT_NAMES
 
     plt = _plt()
     v, a, t = _col(table, "valence"), _col(table, "arousal"), _col(table, "time")
@@ -240,8 +238,6 @@ def plot_library_map(path, *, xy: np.ndarray, labels: np.ndarray, genre: np.ndar
 
 def write_html(out: Path, results) -> Path:
     """A static ``index.html`` in ``out``: the batch table and every file's figures (relative links)."""
-    from .analyze import SUMMARY_COLUMNS, summary_row
-
     out = Path(out)
     e = html.escape
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>s2s-live analysis</title>",

@@ -6,7 +6,7 @@ segments (the analysis frames whose end falls on 1, 2, 3... s; the first second 
 never a segment) and each segment is represented by
 
 * by default the descriptor embedding ``desc`` (mean and std of 32 log-mel bands over the
-  second, see :class:`s2s_live.offline.analyze.SegmentEmbedding`), z-scored per dimension across the
+  second, see :class:`s2s_live.offline.embedding.SegmentEmbedding`), z-scored per dimension across the
   library so that no band dominates;
 * on request (``--embedding latent``) the encoder model's 128-D ``latent`` mean, used as is.
 
@@ -37,6 +37,11 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from ..errors import AudioFileError, ConfigError, S2SError
+from ..config import Config
+from .files import load_audio
+from .process import analysis_processors, run_processors
+from .report import plot_library_map
+from .tables import segments_arrays
 
 SEGMENT_SECONDS = 1.0  #: length of a segment (the analysis frame)
 MIN_DBFS = -60.0  #: segments quieter than this are not mapped
@@ -329,8 +334,6 @@ def write_map(lib: Library, out_dir, *, k: int | None = None, method: str = "pca
     info = {"segments": len(lib), "files": len(lib.names), "embedding": lib.kind, "method": method, "k": kk,
             "silhouette": {str(a): b for a, b in scores.items()}, "clusters": clusters}
     (out / "clusters.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
-    from .report import plot_library_map
-
     plot_library_map(out / "map.png", xy=xy, labels=labels, genre=lib.genre,
                      file_names=[lib.names[i] for i in lib.seg_file], title=f"{len(lib)} segments, "
                      f"{lib.kind} embedding, {method.upper()}, k={kk}")
@@ -420,15 +423,12 @@ def query_vector(lib: Library, file: str, seconds: float | None, *, cfg=None) ->
             return lib.emb[sel].mean(axis=0), fi, f"{lib.names[fi]} (whole file)"
         i = lib.segment_at(fi, seconds)
         return lib.emb[i], fi, f"{lib.names[fi]} @ {_fmt_t(lib.start[i])} s"
-    from . import analyze as analysis
-    from ..config import Config
-
     cfg = cfg or Config()
     if abs(cfg.hop - lib.hop) > 1e-9:
         cfg.update(hop=lib.hop)
-    y, sr = analysis.load_audio(file)
-    rows = analysis.run_processors(y, sr, analysis.analysis_processors(cfg), hop=cfg.hop)
-    seg = analysis.segments_arrays(rows, [])
+    y, sr = load_audio(file)
+    rows = run_processors(y, sr, analysis_processors(cfg), hop=cfg.hop)
+    seg = segments_arrays(rows, [])
     if lib.kind not in seg:
         raise LibraryError(f"{file!r}: the current models give no {lib.kind!r} vectors (the library's embedding)")
     times = seg["time"]
@@ -450,65 +450,3 @@ def similar(query: str, library, *, k: int = 10, other_files: bool = False, cfg=
     lib = library if isinstance(library, Library) else Library.load(library, min_dbfs=min_dbfs, kind=kind)
     vec, fi, label = query_vector(lib, file, sec, cfg=cfg)
     return label, lib.nearest(vec, k, exclude_file=fi if other_files else None)
-
-
-# ---------------------------------------------------------------------------------------------
-# Command line
-
-def cmd_similar(args, cfg_from_args) -> int:
-    cfg = cfg_from_args(args)
-    label, hits = similar(args.query, args.library, k=args.k, other_files=args.other_files, cfg=cfg,
-                          kind=args.embedding)
-    if args.m3u:
-        write_m3u(args.m3u, hits)
-    if args.xspf:
-        write_xspf(args.xspf, hits, title=f"similar to {label}")
-    if args.json:
-        print(json.dumps({"query": label, "hits": [h.as_dict() for h in hits]}, indent=1))
-        return 0
-    print(f"nearest segments to {label}:")
-    print(f"{'rank':>4} {'dist':>8} {'start':>8} {'end':>8}  {'genre':<10} file")
-    for h in hits:
-        print(f"{h.rank:>4} {h.distance:8.3f} {h.start:8.2f} {h.end:8.2f}  {h.genre or '-':<10} {h.file}")
-    return 0
-
-
-def cmd_map(args) -> int:
-    lib = Library.load(args.library, min_dbfs=args.min_dbfs, kind=args.embedding)
-    info = write_map(lib, args.out or args.library, k=args.k, method=args.method, seed=args.seed)
-    print(f"{info['segments']} segments of {info['files']} files, {info['embedding']} embedding, k={info['k']}")
-    for c in info["clusters"]:
-        g = f"{c['genre']} ({c['genre_share']:.0%})" if c["genre"] else "-"
-        print(f"  cluster {c['cluster']:2d}: {c['size']:5d} segments, genre {g}, mostly {c['main_file']} "
-              f"-> {c['playlist']}")
-    print(f"map: {info['map']}")
-    return 0
-
-
-def register(subparsers, add_common, cfg_from_args) -> None:
-    """Add ``similar`` and ``map`` (called by :func:`s2s_live.offline.analyze.register`)."""
-    p = subparsers.add_parser("similar", help="nearest 1-s segments in an analysed library",
-                              description="Find the library segments closest to FILE[@SECONDS].")
-    p.add_argument("query", metavar="FILE[@SECONDS]", help="a file (of the library or not), optionally @start s")
-    p.add_argument("--library", "-l", required=True, help="folder written by `s2s-live analyze --out`")
-    p.add_argument("-k", type=int, default=10, help="number of segments (default 10)")
-    p.add_argument("--other-files", action="store_true", help="leave out segments of the query's own file")
-    p.add_argument("--m3u", help="write an M3U playlist with start times")
-    p.add_argument("--xspf", help="write an XSPF playlist with start times")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--embedding", choices=("desc", "latent"), default="desc",
-                   help="segment vectors: descriptor embedding (default) or the encoder's latent")
-    add_common(p)
-    p.set_defaults(func=lambda a: cmd_similar(a, cfg_from_args))
-    p = subparsers.add_parser("map", help="cluster and map the 1-s segments of an analysed library",
-                              description="k-means clusters (k or by silhouette) and a 2-D map of a library.")
-    p.add_argument("library", help="folder written by `s2s-live analyze --out`")
-    p.add_argument("-k", type=int, default=None, help="clusters (default: best silhouette in 2..10)")
-    p.add_argument("--method", choices=("pca", "tsne"), default="pca", help="2-D projection (default pca)")
-    p.add_argument("--out", help="where to write map.png, segments.csv, clusters.json (default: the library)")
-    p.add_argument("--min-dbfs", dest="min_dbfs", type=float, default=MIN_DBFS,
-                   help=f"leave out segments quieter than this (default {MIN_DBFS})")
-    p.add_argument("--seed", type=int, default=0, help="k-means / t-SNE seed")
-    p.add_argument("--embedding", choices=("desc", "latent"), default="desc",
-                   help="segment vectors: descriptor embedding (default) or the encoder's latent")
-    p.set_defaults(func=cmd_map)
