@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .mapping.mapper import check_config as _check_mapper
-from .osc.control import target_networks
+from .osc.checks import target_networks
 
 try:  # Python 3.11+
     import tomllib

@@ -29,7 +29,7 @@ from .capture.sources import FileSource, SynthSource
 from .config import Config
 from .errors import AudioFileError, S2SError
 from .frames import SR_RECIPE, SR_VAE, Frame
-from .osc.out import OSCBroadcaster, parse_target
+from .osc.broadcast import OSCBroadcaster, parse_target
 from .pipeline import Pipeline, build_processors
 from .processor import Processor
 from .stats import Stats

@@ -16,6 +16,14 @@ class ConfigError(S2SError, ValueError):
     """A setting is unknown, misspelled or out of range (config file or command line)."""
 
 
+class CommandError(S2SError, ValueError):
+    """A control command is refused: unknown address, wrong arguments, a value out of range (the
+    control port sends the text back as ``/s2s/error``; the web page and operator as a JSON error).
+
+    Also a ValueError, as it was before it moved here: callers that catch ValueError around a
+    validator keep catching it."""
+
+
 class DeviceError(S2SError):
     """An audio device cannot be found, opened, or has disappeared."""
 

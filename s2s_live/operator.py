@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from .osc.control import CommandError, check_range
-from .errors import S2SError
+from .errors import CommandError, S2SError
+from .osc.checks import check_range
 
 FOLDER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  #: a dataset folder name (no dots, no '/')
 RECORD_RANGE = (1.0, 600.0)  #: seconds one page recording may last

@@ -12,10 +12,10 @@ import pytest
 from helpers import OscDump, OSCRecorder, free_port, have, require
 
 from s2s_live.config import Config
-from s2s_live.osc.control import MAX_DATAGRAM, ControlServer, check_args, CommandError
+from s2s_live.osc.control import MAX_DATAGRAM, ControlServer
 from s2s_live.engine import Engine
-from s2s_live.errors import OSCError
-from s2s_live.osc import decode_message, encode_message
+from s2s_live.errors import CommandError, OSCError
+from s2s_live.osc import check_args, decode_message, encode_message
 
 
 class Client:

@@ -24,10 +24,10 @@ from test_control import Client
 
 from s2s_live.cli import build_parser, config_from_args, main
 from s2s_live.config import Config
-from s2s_live.osc.control import REPLY_BURST, REPLY_RATE, ControlServer, ReplyBudget, target_refusal
+from s2s_live.osc.control import ControlServer
 from s2s_live.engine import Engine
 from s2s_live.errors import ConfigError
-from s2s_live.osc import decode_message, encode_message
+from s2s_live.osc import REPLY_BURST, REPLY_RATE, ReplyBudget, decode_message, encode_message, target_refusal
 
 IN_NETNS = os.environ.get("S2S_NETNS") == "1"
 

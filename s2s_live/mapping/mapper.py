@@ -27,7 +27,7 @@ the training process mid-fit (a fresh one is spawned for the next training).
 :func:`mappings_dir` holding ``examples.csv`` (a header of input and output names), and once
 trained ``model.onnx`` with a model card (``kind: custom``, input kind ``features`` reading the
 mapper's inputs), so the file is loaded and verified by the model host's loader
-(:class:`~s2s_live.inference.host.OnnxProcessor`: sha256, names, shapes, a dummy run) and checked by
+(:class:`~s2s_live.inference.onnx.OnnxProcessor`: sha256, names, shapes, a dummy run) and checked by
 ``s2s-live doctor``. A corrupt saved mapping is refused with its reason; the mapping running
 before keeps running.
 
@@ -55,7 +55,8 @@ import numpy as np
 
 from ..inference import card as modelcard
 from ..errors import ConfigError, ModelError
-from ..osc.out import OSCBroadcaster, encode_floats, parse_target
+from ..osc.broadcast import OSCBroadcaster, parse_target
+from ..osc.codec import encode_floats
 from ..processor import Output, Processor
 
 REGRESSORS = ("knn", "linear", "ridge", "mlp")  #: algorithms of continuous outputs

@@ -21,7 +21,9 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from ..osc.control import CommandError, ControlServer, check_args
+from ..errors import CommandError
+from ..osc.checks import check_args
+from ..osc.control import ControlServer
 from .mapper import MAX_OUTPUTS
 
 #: Wekinator's control address prefix

@@ -37,111 +37,19 @@ import re
 import select
 import socket
 import threading
-import time
 from typing import Any, Callable
 
-import numpy as np
-
-from ..errors import OSCError, S2SError
-from .out import MAX_TARGETS, decode_packet, encode_message, make_profile
+from ..errors import CommandError, OSCError, S2SError
+from .checks import (HOP_RANGE, SMOOTHING_RANGE, check_args, check_auto, check_intensity, check_interval, check_prompt,
+                     check_range, check_scene, target_networks, target_refusal)
+from .codec import decode_packet, encode_message
+from .profiles import make_profile
+from .ratelimit import REPLY_BURST, REPLY_RATE, ReplyBudget
 
 MAX_DATAGRAM = 8192  #: larger control datagrams are dropped and counted
-MAX_PROMPT = 500  #: characters of a /visuals/generate prompt
 MAX_WEK = 64  #: most values accepted in /wek/outputs
-HOP_RANGE = (0.01, 1.0)  #: seconds
-SMOOTHING_RANGE = (0.0, 0.99)
-INTERVAL_RANGE = (1.0, 3600.0)  #: seconds between automatic images
-INTENSITY_RANGE = (0.0, 2.0)  #: WebGL viewer intensity
-PALETTE_RANGE = (-1.0, 1.0)  #: WebGL viewer palette bias
-MAX_TEMPLATE = 2000  #: characters of a prompt template or negative prompt (web control page)
-REPLY_RATE = 16384  #: reply bytes per second per sender IP (token bucket refill)
-REPLY_BURST = 32768  #: reply bytes a sender IP may get at once (bucket size: meta + status fit)
-MAX_SENDERS = 4096  #: reply buckets remembered; idle (full) ones are forgotten first
-_LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # a model folder name, never a path
 _SLOT_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
-
-
-def target_networks(entries: Any) -> tuple:
-    """Parse ``targets_allow`` (the one place it is validated): a tuple of ``ipaddress`` networks.
-
-    Each entry is an IPv4/IPv6 address or a CIDR network (host bits may be set); IPv4-mapped
-    IPv6 forms (``::ffff:10.0.0.5``) become their IPv4 address. The unspecified addresses
-    (0.0.0.0, ::) and networks containing them are refused: they mean "this host, any interface",
-    never a destination. Raises ConfigError naming the entry.
-    """
-    if entries is None:
-        return ()
-    expected = 'a list of IP addresses or CIDR networks, e.g. ["192.168.1.20", "10.0.0.0/24"]'
-    if not isinstance(entries, (list, tuple)):
-        raise ConfigError(f"targets_allow={entries!r} is invalid; expected {expected}")
-    nets = []
-    for e in entries:
-        if not isinstance(e, str):
-            raise ConfigError(f"targets_allow entry {e!r} is invalid; expected {expected}")
-        try:
-            net = ipaddress.ip_network(e.strip(), strict=False)
-        except ValueError:
-            raise ConfigError(f"targets_allow entry {e!r} is invalid; expected {expected}") from None
-        if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96 and net.network_address.ipv4_mapped is not None:
-            net = ipaddress.ip_network(f"{net.network_address.ipv4_mapped}/{net.prefixlen - 96}", strict=False)
-        if net.network_address.is_unspecified:
-            raise ConfigError(f"targets_allow entry {e!r} is invalid: it contains the unspecified address "
-                              f"{net.network_address} (any interface, not a destination); expected {expected}")
-        nets.append(net)
-    return tuple(nets)
-
-
-
-class CommandError(ValueError):
-    """A refused control command (the message is sent back as ``/s2s/error``)."""
-
-
-def check_args(args: list, spec: str, address: str) -> list:
-    """Check an argument list against ``spec`` and return it converted.
-
-    ``spec`` has one char per argument: ``f`` a finite number (int or float), ``i`` an integer
-    (a float with an integral value is accepted, as Pd and Max send floats), ``s`` a string;
-    arguments in ``[...]`` are optional. Raises CommandError naming the address and problem.
-    """
-    req = spec.split("[")[0]
-    opt = spec[len(req):].strip("[]")
-    if not len(req) <= len(args) <= len(req) + len(opt):
-        want = f"{len(req)}" + (f"..{len(req) + len(opt)}" if opt else "")
-        raise CommandError(f"{address} takes {want} argument(s) ({spec or 'none'}), got {len(args)}")
-    out: list = []
-    for k, (t, a) in enumerate(zip(req + opt, args)):
-        if t == "f":
-            if isinstance(a, bool) or not isinstance(a, (int, float)) or not math.isfinite(a):
-                raise CommandError(f"{address}: argument {k + 1} must be a finite number, got {a!r}")
-            a = float(a)
-        elif t == "i":
-            if isinstance(a, float) and math.isfinite(a) and a.is_integer():
-                a = int(a)
-            if isinstance(a, bool) or not isinstance(a, int):
-                raise CommandError(f"{address}: argument {k + 1} must be an integer, got {a!r}")
-        elif t == "s":
-            if not isinstance(a, str):
-                raise CommandError(f"{address}: argument {k + 1} must be a string, got {a!r}")
-            if not a.isprintable():
-                raise CommandError(f"{address}: argument {k + 1} contains control characters")
-        out.append(a)
-    return out
-
-
-def check_range(name: str, v: float, rng: tuple[float, float], unit: str = "") -> float:
-    """``v`` if it lies in ``rng``; an endpoint if ``v`` is that endpoint at float32 precision.
-
-    OSC floats are float32: ``/s2s/hop f 0.01`` arrives as 0.0099999998 and ``0.99`` as
-    0.99000001, so the comparison is made in float32 and such a value is returned as the exact
-    endpoint (the setters behind it check the documented range in float64).
-    """
-    lo, hi = rng
-    if lo <= v <= hi:
-        return v
-    if isinstance(v, float) and abs(v) < 3e38 and np.float32(lo) <= np.float32(v) <= np.float32(hi):
-        return type(v)(lo if v < lo else hi)
-    raise CommandError(f"{name}={v!r} is out of range; expected {lo}..{hi}{unit}")
 
 
 #: characters of the /s2s/status JSON (ASCII, so bytes too): the reply fits one datagram
@@ -205,136 +113,6 @@ def status_json(s: dict, limit: int = STATUS_MAX) -> str:
     small["counters"] = {k: c[k] for k in _KEEP_COUNTERS if k in c}
     small["truncated"] = ["all but state, hop and frame counters"]
     return dump(small)
-
-
-# -- visuals commands: one validation shared by OSC and the web control page ----------------
-def check_prompt(args: list, address: str = "visuals/generate") -> str | None:
-    """``[s]``: an optional printable prompt of at most :data:`MAX_PROMPT` characters;
-    None when absent or blank (the prompt is then built from the music)."""
-    a = check_args(args, "[s]", address)
-    prompt = a[0] if a and a[0].strip() else None
-    if prompt is not None and len(prompt) > MAX_PROMPT:
-        raise CommandError(f"prompt is {len(prompt)} characters long; at most {MAX_PROMPT}")
-    return prompt
-
-
-def check_auto(args: list, address: str = "visuals/auto") -> int:
-    """``i``: 0 (off) or 1 (on)."""
-    (on,) = check_args(args, "i", address)
-    return int(check_range("auto", on, (0, 1), " (0 off, 1 on)"))
-
-
-def check_interval(args: list, address: str = "visuals/interval") -> float:
-    """``f``: seconds between automatic images in :data:`INTERVAL_RANGE`."""
-    (sec,) = check_args(args, "f", address)
-    return check_range("interval", sec, INTERVAL_RANGE, " seconds")
-
-
-#: Scene families of the WebGL viewer (``visuals/static/scenes.js`` has one fragment shader each);
-#: defined here because ``/s2s/visuals/scene`` accepts exactly these.
-SCENES = ("flow", "tunnel", "kaleido", "particles", "reaction", "grid")
-
-
-def check_scene(args: list, address: str = "visuals/scene") -> str:
-    """``s``: a scene family of the WebGL viewer (``s2s_live.visuals.state.SCENES``) or ``auto``."""
-    (name,) = check_args(args, "s", address)
-    if name != "auto" and name not in SCENES:
-        raise CommandError(f"scene={name[:40]!r} is unknown; expected auto, " + ", ".join(SCENES))
-    return name
-
-
-def check_intensity(args: list, address: str = "visuals/intensity") -> float:
-    """``f``: viewer intensity in :data:`INTENSITY_RANGE` (0 still, 1 default, 2 wild)."""
-    (v,) = check_args(args, "f", address)
-    return check_range("intensity", v, INTENSITY_RANGE)
-
-
-def check_palette(args: list, address: str = "visuals/palette") -> float:
-    """``f``: viewer palette bias in :data:`PALETTE_RANGE` (-1 cooler .. 1 warmer)."""
-    (v,) = check_args(args, "f", address)
-    return check_range("palette", v, PALETTE_RANGE)
-
-
-def check_text(value: Any, name: str, limit: int = MAX_TEMPLATE) -> str:
-    """A printable string of at most ``limit`` characters (template, negative prompt)."""
-    (v,) = check_args([value], "s", name)
-    if len(v) > limit:
-        raise CommandError(f"{name} is {len(v)} characters long; at most {limit}")
-    return v
-
-
-# -- run-time target policy ---------------------------------------------------------------------
-def _is_broadcast(a, nets) -> bool:
-    if a == ipaddress.IPv4Address("255.255.255.255"):
-        return True
-    return any(a.version == n.version and n.prefixlen < n.max_prefixlen - 1 and a == n.broadcast_address
-               for n in nets if n.version == 4)
-
-
-def target_refusal(ip: str, allow: tuple = ()) -> str | None:
-    """Why a run-time target ``ip`` (a literal address) is refused, or None when it may be added.
-
-    Loopback is always allowed. Anything else must lie in one of the ``allow`` networks
-    (:func:`s2s_live.config.target_networks`); a broadcast address (255.255.255.255, or the
-    broadcast address of a listed network) only when listed as a single address; a multicast
-    address only when listed itself or inside a listed multicast network. The unspecified
-    address (0.0.0.0, ::) never. IPv4-mapped IPv6 (``::ffff:a.b.c.d``) is judged as IPv4.
-    """
-    a = ipaddress.ip_address(ip)
-    if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped is not None:
-        a = a.ipv4_mapped
-    if a.is_unspecified:
-        return f"host={ip!r} is the unspecified address (any interface), never a destination"
-    if a.is_loopback:
-        return None
-    special = "multicast" if a.is_multicast else "broadcast" if _is_broadcast(a, allow) else ""
-    for n in allow:
-        if a.version != n.version or a not in n:
-            continue
-        if not special or n.num_addresses == 1 or (special == "multicast" and n.is_multicast):
-            return None
-    listed = ", ".join(str(n) for n in allow) or "none"
-    kind = f" ({special}: only when listed itself)" if special else ""
-    return (f"host={ip!r}{kind} is not an allowed run-time target; expected loopback (127.0.0.0/8, ::1, "
-            f"localhost) or an address in targets_allow / --allow-target (now: {listed})")
-
-
-class ReplyBudget:
-    """Token buckets of reply bytes per sender IP: ``rate`` bytes/s, at most ``burst`` at once.
-
-    Only the control thread uses it (no lock). At most ``max_senders`` buckets are kept; when
-    full, buckets that have refilled completely (idle senders) are forgotten, then the oldest.
-    """
-
-    def __init__(self, rate: float = REPLY_RATE, burst: float = REPLY_BURST, *,
-                 max_senders: int = MAX_SENDERS, clock: Callable[[], float] = time.monotonic) -> None:
-        if not rate > 0 or not burst > 0:
-            raise ValueError(f"rate={rate!r}, burst={burst!r} are invalid; expected positive bytes")
-        self.rate, self.burst, self.max_senders, self.clock = float(rate), float(burst), int(max_senders), clock
-        self._b: dict[str, list[float]] = {}  # ip -> [tokens, time of last update]
-
-    def take(self, ip: str, n: int) -> bool:
-        """Charge ``n`` bytes to ``ip``; False (nothing charged) when they do not fit now."""
-        now = self.clock()
-        b = self._b.get(ip)
-        if b is None:
-            if len(self._b) >= self.max_senders:
-                self._forget(now)
-            b = self._b[ip] = [self.burst, now]
-        b[0] = min(self.burst, b[0] + (now - b[1]) * self.rate)
-        b[1] = now
-        if n > b[0]:
-            return False
-        b[0] -= n
-        return True
-
-    def _forget(self, now: float) -> None:
-        full = [ip for ip, (tok, t) in self._b.items() if tok + (now - t) * self.rate >= self.burst]
-        for ip in full:
-            del self._b[ip]
-        if len(self._b) >= self.max_senders:  # all busy: drop the least recently charged half
-            for ip in sorted(self._b, key=lambda k: self._b[k][1])[: len(self._b) // 2]:
-                del self._b[ip]
 
 
 class ControlServer:

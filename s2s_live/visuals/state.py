@@ -29,7 +29,7 @@ import math
 from typing import Any, Mapping
 
 from ..labels import QUADRANTS, quadrant  # noqa: F401  (the one quadrant rule; prompt.py reads it here)
-from ..osc.control import SCENES  # noqa: F401  (the protocol's scene list; visuals read it here)
+from ..osc.checks import SCENES  # noqa: F401  (the protocol's scene list; visuals read it here)
 
 # The shared fast-stream array between the engine and the visuals process (layout shared by
 # the controller, the worker and the web viewer).

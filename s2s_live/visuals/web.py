@@ -47,7 +47,7 @@ Safety (docs/visuals.md, "Web viewer"):
 * ``/images/<name>`` serves only a regular file directly in ``out_dir``, opened without
   following symlinks; anything else, or a name over :data:`MAX_NAME` characters, is 404.
 * Commands are checked by the same functions as the OSC control port
-  (:mod:`s2s_live.osc.control`: types, lengths, no control characters).
+  (:mod:`s2s_live.osc.checks`: types, lengths, no control characters).
 * Each page has its own writer with a bounded queue: at most :data:`MAX_TEXTS` JSON messages
   waiting and one live frame (a newer frame replaces an unsent one: old frames are dropped). A
   page whose queue overflows, or whose send has not completed for :data:`STALL_S` seconds, is
@@ -76,9 +76,9 @@ from .state import FAST_SLOTS, SCENES
 
 from websockets.exceptions import ConnectionClosed
 
-from ..osc.control import (CommandError, check_args, check_auto, check_intensity, check_interval, check_palette,
-                       check_prompt, check_scene, check_text)
-from ..errors import VisualsError
+from ..errors import CommandError, VisualsError
+from ..osc.checks import (check_args, check_auto, check_intensity, check_interval, check_palette, check_prompt,
+                          check_scene, check_text)
 
 _CTYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
            ".css": "text/css; charset=utf-8", ".png": "image/png"}
