@@ -77,7 +77,7 @@ def check_models(cfg: Config) -> list[tuple[str, str, str]]:
     if not folders:
         return out or [(WARN, "models", f"no model cards under {root}")]
     try:
-        from .inference.host import OnnxProcessor
+        from .inference.onnx import OnnxProcessor
     except Exception as exc:  # noqa: BLE001
         return [(FAIL, "models", f"inference module failed to import: {exc}")]
     for f in folders:

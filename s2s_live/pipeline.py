@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .features import defaults as features
-from .inference import host as inference
+from .inference.host import default_processors
 from .frames import SR_RECIPE, Frame, FrameAssembler
 from .processor import Output, Processor
 from .stats import Stats
@@ -25,7 +25,7 @@ def build_processors(cfg) -> list[Processor]:
     """
     procs: list[Processor] = []
     procs += features.default_processors(cfg)
-    procs += inference.default_processors(cfg)
+    procs += default_processors(cfg)
     return procs
 
 

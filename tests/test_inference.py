@@ -25,7 +25,8 @@ if importlib.util.find_spec("torch") is None or importlib.util.find_spec("onnx")
     pytest.skip("torch/onnx not installed (the 'train' extra)", allow_module_level=True)
 
 from s2s_live.inference import card as modelcard
-from s2s_live.inference.emotion_rules import EmotionRulesProcessor, quadrant, valence_arousal
+from s2s_live.inference.emotion_rules import EmotionRulesProcessor, valence_arousal
+from s2s_live.labels import quadrant_index as quadrant
 from s2s_live.errors import ModelError
 from s2s_live.frames import Frame
 from s2s_live.inference import ModelHost, OnnxProcessor

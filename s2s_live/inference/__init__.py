@@ -1,12 +1,13 @@
 """Stage 5, inference: models over the features.
 
-The model host and ONNX processors (host), model cards (card), the musicnn taggers and their front end (taggers),
-the rule-based emotion baseline (emotion_rules), instrument and vocal words from the tags (instruments).
+The ONNX processor and model cards (onnx, card), the model host with hot-swappable slots (host),
+the musicnn taggers and their front end (taggers), the rule-based emotion baseline (emotion_rules),
+instrument and vocal words from the tags (instruments).
 
-May import: everything below: errors, processor, stats, config, labels, dsp, capture, frames, features.
+May import: base, dsp, capture, frames, features.
 """
 
-from .host import (  # noqa: F401  the stage's public API
+from .onnx import (  # noqa: F401  the stage's public API
     DEFAULT_SLOTS,
     WARMUP_RUNS,
     WARMUP_BUDGET_S,
@@ -17,6 +18,8 @@ from .host import (  # noqa: F401  the stage's public API
     RollingMean,
     make_session,
     OnnxProcessor,
+)
+from .host import (  # noqa: F401  the stage's public API
     ModelSlot,
     ModelHost,
     host_of,

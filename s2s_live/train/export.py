@@ -47,7 +47,7 @@ def parity(module, path: str | Path, make_input: Callable[[np.random.Generator],
     """Max abs difference between torch and onnxruntime over ``n`` random inputs (all outputs)."""
     import torch
 
-    from ..inference.host import make_session
+    from ..inference.onnx import make_session
 
     sess = make_session(Path(path).read_bytes())
     in_name = sess.get_inputs()[0].name

@@ -26,10 +26,10 @@ def _load_16k(path) -> np.ndarray:
 
 
 def load_vae(models_dir, *, encoder: str = "encoder", decoder: str = "decoder"):
-    """The encoder and decoder (:class:`~s2s_live.inference.host.OnnxProcessor`, no smoothing) named
+    """The encoder and decoder (:class:`~s2s_live.inference.onnx.OnnxProcessor`, no smoothing) named
     under ``models_dir``; ModelError when either is missing or of the wrong kind."""
     from ..inference import card as modelcard
-    from ..inference.host import OnnxProcessor
+    from ..inference.onnx import OnnxProcessor
 
     enc = OnnxProcessor(modelcard.resolve(models_dir, encoder), smoothing=0.0)
     dec = OnnxProcessor(modelcard.resolve(models_dir, decoder), smoothing=0.0)

@@ -22,7 +22,7 @@ STEP_S = 1.0  #: seconds between patches of the training data
 
 def load_taggers(models_dir: str | Path):
     """The tagger processor over the shipped tagger models (offline: inline)."""
-    from ..inference.host import OnnxProcessor
+    from ..inference.onnx import OnnxProcessor
     from ..inference.taggers import TaggerProcessor
 
     msd, mtt = (OnnxProcessor(Path(models_dir) / n) for n in ("tagger-msd", "tagger-mtt"))
