@@ -15,9 +15,15 @@ through the visuals controller (``("cmd", "page", (kind, page, payload))``) to
   :func:`s2s_live.dataset.store.write_clip` (atomic, with a sidecar), so neither the analysis
   thread nor the web server ever waits on the disk. A dataset folder is a *name* matched by
   :data:`FOLDER_RE` under the configured root (``Config.dataset_root``), never a path;
+* cancels the recording in progress (``dataset`` ``cancel``, from any page): taking audio stops
+  at once, the clips already written are kept (each is a complete, labelled one-second clip,
+  written atomically: the same as Ctrl-C on ``s2s-live dataset record``), the audio of the
+  unfinished second is dropped, so no partial clip is ever written;
 * pushes to every page the mapper's status (``map``, every :data:`STATUS_S` s and after each
   command), its inputs and outputs per hop (``mapplot``, batched every :data:`PLOT_S` s) and
-  the dataset state (``dataset``: folders, clip count per label, the recording in progress).
+  the dataset state (``dataset``: folders, clip count per label, the recording in progress,
+  and ``last``: how the newest recording ended — clips written of those asked, ``cancelled``,
+  ``error``).
 
 Commands wait in a queue of :data:`MAX_QUEUE`; a page that sends more gets ``error`` (busy).
 """
@@ -80,12 +86,13 @@ class OperatorPanels:
         self._rows: collections.deque = collections.deque(maxlen=PLOT_ROWS)
         self._audio: collections.deque = collections.deque(maxlen=AUDIO_CHUNKS)
         self._rec: dict | None = None  #: the recording in progress (this thread's)
+        self._last: dict | None = None  #: how the newest recording ended (pushed to pages)
         self._taking = False  #: the analysis thread copies new audio while True
         self._buf = np.zeros(0, np.float32)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._commands = None
-        self.counters = {"commands": 0, "refused": 0, "busy": 0, "clips": 0}
+        self.counters = {"commands": 0, "refused": 0, "busy": 0, "clips": 0, "cancelled": 0}
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -250,14 +257,18 @@ class OperatorPanels:
             self._push_dataset(page, d.name, self._counts(d))
         elif action == "record":
             self._start_recording(page, p)
+        elif action == "cancel":
+            self._cancel_recording(page)
         else:
-            raise CommandError(f"dataset action={str(action)[:40]!r} is unknown; expected record, list or folders")
+            raise CommandError(f"dataset action={str(action)[:40]!r} is unknown; expected record, cancel, list "
+                               "or folders")
 
     def _push_dataset(self, page, folder: str | None = None, counts: dict | None = None) -> None:
         r = self._rec
         msg = {"type": "dataset", "folders": self._folders(), "folder": folder, "counts": counts,
                "recording": None if r is None else {"folder": r["folder"].name, "label": r["label"],
-                                                    "done": r["done"], "want": r["want"]}}
+                                                    "done": r["done"], "want": r["want"]},
+               "last": self._last}
         if r is not None and folder is None:
             msg["folder"], msg["counts"] = r["folder"].name, dict(r["counts"])
         self._reply(page, msg)
@@ -268,7 +279,7 @@ class OperatorPanels:
         if self._rec is not None:
             r = self._rec
             raise CommandError(f"a recording is running ({r['done']} of {r['want']} clips into "
-                               f"{r['folder'].name!r}); wait for it to end")
+                               f"{r['folder'].name!r}); wait for it to end or cancel it")
         d = self._folder(p.get("folder"))
         label = check_label(p.get("label") or "live")
         sec = p.get("seconds")
@@ -285,6 +296,31 @@ class OperatorPanels:
         self._taking = True
         self._reply(page, {"type": "ack", "cmd": "dataset/record", "args": [d.name, label, float(want)]})
         self._push_dataset(None)
+
+    def _end_recording(self, how: str, error: str = "") -> dict:
+        """Stop taking audio and forget the unfinished second; the written clips stay."""
+        r = self._rec
+        self._taking = False
+        self._rec = None
+        self._audio.clear()
+        self._buf = np.zeros(0, np.float32)
+        self._last = {"folder": r["folder"].name, "label": r["label"], "done": r["done"], "want": r["want"],
+                      "cancelled": how == "cancelled", "error": error}
+        return r
+
+    def _cancel_recording(self, page) -> None:
+        """Cancel the recording in progress: the complete clips written so far are kept (each
+        one is a finished, labelled one-second clip), the unfinished second is dropped."""
+        if self._rec is None:
+            raise CommandError("no dataset recording is running; nothing to cancel")
+        r = self._end_recording("cancelled")
+        self.counters["cancelled"] += 1
+        self._reply(page, {"type": "ack", "cmd": "dataset/cancel",
+                           "args": [r["folder"].name, float(r["done"]), float(r["want"])]})
+        if r["page"] != page:  # the page that started it learns why it ended
+            self._reply(r["page"], {"type": "ack", "cmd": "dataset/cancelled",
+                                    "args": [r["folder"].name, float(r["done"]), float(r["want"])]})
+        self._push_dataset(None, r["folder"].name, dict(r["counts"]))
 
     def _record_step(self) -> None:
         """Write every complete second of recorded input as a clip (this thread only)."""
@@ -310,11 +346,10 @@ class OperatorPanels:
                     "offset_s": float(r["done"]), "source_sr": int(getattr(src, "samplerate", 0) or 0),
                     "window": "hamming", "input_rms": rms, "via": "operator page"})
             except OSError as exc:
-                self._taking = False
-                self._rec = None
-                self._reply(r["page"], {"type": "error", "cmd": "dataset/record", "reason": (
-                    f"clip {r['done'] + 1} of {r['want']} not written ({type(exc).__name__}: "
-                    f"{exc.strerror or 'operating system error'}); recording stopped")})
+                reason = (f"clip {r['done'] + 1} of {r['want']} not written ({type(exc).__name__}: "
+                          f"{exc.strerror or 'operating system error'}); recording stopped")
+                self._end_recording("error", reason)
+                self._reply(r["page"], {"type": "error", "cmd": "dataset/record", "reason": reason})
                 self._push_dataset(None)
                 return
             r["done"] += 1
@@ -322,9 +357,7 @@ class OperatorPanels:
             self.counters["clips"] += 1
             self._push_dataset(None)
         if r["done"] >= r["want"]:
-            self._taking = False
-            self._rec = None
-            self._audio.clear()
+            self._end_recording("done")
             self._reply(r["page"], {"type": "ack", "cmd": "dataset/recorded",
                                     "args": [r["folder"].name, float(r["done"])]})
             self._push_dataset(None, r["folder"].name, dict(r["counts"]))

@@ -192,6 +192,12 @@ def test_round_trip_knn_then_mlp_and_logistic(eng, folder):
         o, p = session.run(None, {"x": Xt})
         so, sp = sklearn_predict(eng.mapper._models, eng.mapper.specs, Xt)
         assert np.abs(o - so).max() <= 1e-5 and np.abs(p - sp).max() <= 1e-5
+        # what runs per hop after this training: the fitted arrays, scikit-learn's own arithmetic
+        from s2s_live.mapping import FittedPredictor
+
+        assert isinstance(eng.mapper._predict, FittedPredictor)
+        o64, p64 = eng.mapper._predict(Xt)
+        assert np.abs(o64 - so).max() <= 1e-6 and np.abs(p64 - sp).max() <= 1e-6
         # saved by name: examples CSV with names, ONNX + card
         assert ctl.ask("/s2s/map/save", "s", "perf", want="/s2s/ack") is not None
         Xs, Ys, ins, outs = read_examples(folder / "perf" / "examples.csv")
@@ -383,3 +389,108 @@ def test_recording_masks_and_counts_per_output():
             m.set_running(True)
     finally:
         m.close()
+
+
+SPECS_ALL = ["a:knn", "b:mlp", "c:linear", "d:ridge", "e:knn:3", "f:logistic:4", "g:logistic:2", "h:knn:2"]
+
+
+def _fitted(n: int, d: int, seed: int):
+    """Every algorithm fitted on n examples of d inputs: f never sees classes 2 and 3, h only
+    class 1, b misses every third example (its own scaler)."""
+    from s2s_live.mapping import fit_output
+
+    rng = np.random.default_rng(seed)
+    X = (rng.standard_normal((n, d)) * rng.uniform(0.01, 1000, d)).astype(np.float32)
+    z = (X - X.mean(0)) / X.std(0)
+    Y = np.stack([z[:, 0], np.tanh(z[:, 1]), 2 * z[:, 2] + 3, z[:, 3] - 1.5, 1 + (z[:, 0] > 0) + (z[:, 1] > 0.5),
+                  np.where(z[:, 2] > 0, 4, 1), 1 + (z[:, 3] > 0), np.ones(n)], axis=1).astype(np.float32)
+    Y[::3, 1] = np.nan
+    specs = parse_outputs(SPECS_ALL)
+    models = [fit_output(o, X, Y[:, i], seed=seed) for i, o in enumerate(specs)]
+    Xt = (X[rng.integers(0, n, 100)] * (1 + 0.05 * rng.standard_normal((100, d)))).astype(np.float32)
+    return specs, models, X, Y, Xt
+
+
+@pytest.mark.parametrize("n,d", [(200, 4), (3000, 23)])  # scikit-learn's kd-tree and brute-force kNN
+def test_fitted_predictor_equals_sklearn_for_every_algorithm(n, d):
+    """The mapper's running arithmetic (the fitted arrays in float64) equals scikit-learn's
+    predict / predict_proba on 100 new inputs within 1e-6, one by one (as per hop) and batched."""
+    from s2s_live.mapping import compile_models
+
+    specs, models, _, _, Xt = _fitted(n, d, seed=n)
+    f = compile_models(models, specs)
+    assert f is not None and len(f._scalers) == 2  # b's scaler differs; the others share one
+    so, sp = sklearn_predict(models, specs, Xt)
+    o, p = f(Xt)
+    assert o.shape == (100, 8) and p.shape == (100, 11)
+    assert np.abs(o - so).max() <= 1e-6 and np.abs(p - sp).max() <= 1e-6
+    rows = [f(Xt[i:i + 1]) for i in range(100)]
+    assert np.abs(np.concatenate([r[0] for r in rows]) - so).max() <= 1e-6
+    assert np.abs(np.concatenate([r[1] for r in rows]) - sp).max() <= 1e-6
+    # not trivially equal: the outputs vary, every class output takes more than one class but h
+    assert all(len(np.unique(so[:, j])) > 1 for j in range(7)) and set(np.unique(o[:, 7])) == {1.0}
+
+
+def test_fitted_predictor_votes_like_sklearn_with_more_neighbours(monkeypatch):
+    """k > 1 (KNN_K): the mean of the k nearest examples' values, the classes' share of their votes."""
+    import s2s_live.mapping as mapping
+
+    monkeypatch.setattr(mapping, "KNN_K", 3)
+    specs, models, _, _, Xt = _fitted(400, 6, seed=4)
+    assert models[0].steps[-1][1].n_neighbors == 3
+    o, p = mapping.compile_models(models, specs)(Xt)
+    so, sp = sklearn_predict(models, specs, Xt)
+    assert np.abs(o - so).max() <= 1e-6 and np.abs(p - sp).max() <= 1e-6
+    assert len(np.unique(sp[:, :3])) > 2  # votes of 1/3 and 2/3, not only 0 and 1
+
+
+def test_running_mapper_sends_what_sklearn_predicts():
+    """process() of a running mapper (fitted pipelines installed as a training does): the
+    ``/wek/outputs`` received on a real UDP port and map/outputs, map/probs are scikit-learn's
+    predictions (float32); a disabled output holds its value; a NaN input counts as 0; a
+    pipeline of another form runs on the exported ONNX graph."""
+    from s2s_live.mapping import compile_models
+    from s2s_live.processor import Output
+
+    specs, models, _, _, Xt = _fitted(300, 5, seed=3)
+    rec = OSCRecorder()
+    m = MappingProcessor(inputs=["a", "v"], outputs=SPECS_ALL, targets=[f"127.0.0.1:{rec.port}"])
+
+    class _Frame:
+        values: dict = {}
+
+    try:
+        m.bind([Output("a"), Output("v", shape=4)])
+        m.install(models, export_onnx(models, specs, 5).SerializeToString())
+        m.set_running(True)
+        so, sp = sklearn_predict(models, specs, Xt)
+        got = []
+        for i in range(20):
+            _Frame.values = {"a": np.float32(Xt[i, 0]), "v": Xt[i, 1:]}
+            r = m.process(_Frame())
+            assert np.abs(r["map/outputs"] - so[i]).max() <= 1e-6 * max(1.0, np.abs(so[i]).max())
+            assert np.abs(r["map/probs"] - sp[i]).max() <= 1e-6
+            got.append(so[i].astype(np.float32))
+        sent = rec.wait_for("/wek/outputs", 20, timeout=5)
+        assert len(sent) == 20 and np.array_equal(np.array([a for _, a in sent], np.float32), np.array(got))
+        m.enable("running", [3], False)  # c holds its last value, the others follow
+        _Frame.values = {"a": np.float32(np.nan), "v": Xt[20, 1:]}
+        r = m.process(_Frame())
+        x0 = Xt[20].copy()
+        x0[0] = 0.0
+        s0, _ = sklearn_predict(models, specs, x0[None])
+        assert r["map/outputs"][2] == got[-1][2]
+        keep = [0, 1, 3, 4, 5, 6, 7]
+        assert np.abs(r["map/outputs"][keep] - s0[0, keep]).max() <= 1e-6 * max(1.0, np.abs(s0).max())
+        # weighted neighbours are not a form the fitted arithmetic knows: the ONNX graph runs
+        models[0].steps[-1][1].set_params(weights="distance")
+        assert compile_models(models, specs) is None
+        m.install(models, export_onnx(models, specs, 5).SerializeToString())
+        m.enable("running", [], True)
+        _Frame.values = {"a": np.float32(Xt[0, 0]), "v": Xt[0, 1:]}
+        r = m.process(_Frame())
+        o, p = m._session[0].run(None, {"x": Xt[:1]})
+        assert np.array_equal(r["map/outputs"], o[0]) and np.array_equal(r["map/probs"], p[0])
+    finally:
+        m.close()
+        rec.close()

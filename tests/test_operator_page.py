@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -186,6 +188,63 @@ def test_dataset_panel_records_clips_into_a_named_folder(browser, eng):  # noqa:
         page.close()
 
 
+def test_dataset_panel_cancel_keeps_only_complete_clips(browser, eng):  # noqa: F811
+    """Cancel mid-recording: the engine stops taking audio at once, the clips written so far stay
+    (each a complete 1-s clip with its sidecar), the unfinished second leaves nothing (no partial
+    clip, no temporary file), nothing more is written afterwards, and every page is told."""
+    import soundfile as sf
+
+    page = browser.open(f"http://127.0.0.1:{eng.cfg.web_port}/control", width=900, height=1400)
+    ws = _ws(eng)  # a second page: it hears the state the engine pushes
+    try:
+        page.wait("window.s2s.connected && window.s2s.dataset")
+        assert page.eval("document.getElementById('dscancel').disabled") is True  # nothing to cancel
+        _type(page, "#dsname", "takes")
+        _type(page, "#dslabel", "long")
+        _type(page, "#dsseconds", "60")
+        _click(page, "#dsrecord")
+        page.wait("window.s2s.dataset.recording && window.s2s.dataset.recording.done >= 2"
+                  " && !document.getElementById('dscancel').disabled", timeout=20)
+        assert page.eval("document.getElementById('dsrecord').disabled") is True
+        _click(page, "#dscancel")
+        page.wait("!window.s2s.dataset.recording && window.s2s.dataset.last && window.s2s.dataset.last.cancelled")
+        last = page.eval("window.s2s.dataset.last")
+        done = last["done"]
+        assert last["folder"] == "takes" and last["label"] == "long" and last["want"] == 60 and 2 <= done < 60
+        assert page.eval("document.getElementById('dscancel').disabled") is True
+        assert page.eval("document.getElementById('dsrecord').disabled") is False
+        assert page.eval("document.getElementById('dsprogress').textContent") == \
+            f"cancelled: kept {done} of 60 clips of 'long' in takes"
+        page.wait(f"(document.querySelector('#dscounts td[data-label=long]') || {{}}).textContent === '{done}'")
+        pushed = _until(ws, lambda m: m["type"] == "dataset" and m["recording"] is None
+                        and (m.get("last") or {}).get("cancelled"))
+        assert pushed["last"]["done"] == done and pushed["counts"] == {"long": done}
+        folder = eng.root / "datasets" / "takes"
+        time.sleep(1.5)  # longer than a clip: a recorder still taking audio would write another one
+        files = sorted(p.name for p in folder.iterdir() if p.name != "dataset.json")
+        wavs = [f for f in files if f.endswith(".wav")]
+        assert len(wavs) == done and len(files) == 2 * done, files  # no partial clip, no temporary file
+        for w in wavs:
+            y, sr = sf.read(str(folder / w), dtype="float32")
+            meta = json.loads((folder / w).with_suffix(".json").read_text())
+            assert sr == 16000 and y.shape == (16000,) and meta["label"] == "long" and meta["samples"] == 16000
+        assert sorted(json.loads((folder / w).with_suffix(".json").read_text())["offset_s"] for w in wavs) == \
+            [float(k) for k in range(done)]  # the first seconds, in order: none skipped, none half
+        assert eng.operator.counters["cancelled"] >= 1
+        # nothing is running now: a second cancel is refused in one line; a new recording works
+        m = _answer(ws, {"cmd": "dataset", "action": "cancel"})
+        assert m["type"] == "error" and m["reason"] == "no dataset recording is running; nothing to cancel", m
+        m = _answer(ws, {"cmd": "dataset", "action": "record", "folder": "takes", "label": "short", "seconds": 1})
+        assert m == {"type": "ack", "cmd": "dataset/record", "args": ["takes", "short", 1.0]}
+        _until(ws, lambda m: m["type"] == "dataset" and m["recording"] is None
+               and (m.get("last") or {}).get("label") == "short", timeout=20)
+        assert len(list(folder.glob("short-*.wav"))) == 1
+        page.wait("document.getElementById('dsprogress').textContent === \"recorded 1 clips of 'short' into takes\"")
+    finally:
+        ws.close()
+        page.close()
+
+
 def test_hostile_page_commands_are_refused_in_one_line(eng):
     from websockets.exceptions import ConnectionClosed
 
@@ -207,6 +266,12 @@ def test_hostile_page_commands_are_refused_in_one_line(eng):
             {"cmd": "dataset", "action": "record", "folder": "ok", "seconds": 1e9},
             {"cmd": "dataset", "action": "record", "folder": "ok", "seconds": "2"},
             {"cmd": "dataset", "action": "record", "folder": "ok", "seconds": 2, "label": "../up"},
+            {"cmd": "dataset", "action": "cancel"},  # nothing is recording
+            {"cmd": "dataset", "action": "cancel", "folder": {"x": 1}},
+            {"cmd": "dataset", "action": "cancel", "label": "a\nb"},
+            {"cmd": "dataset", "action": "cancel", "seconds": "all"},
+            {"cmd": "dataset", "action": "cancel", "folder": "x" * 200},
+            {"cmd": "dataset", "action": "Cancel"}, {"cmd": "dataset", "action": ["cancel"]},
         ] + [{"cmd": "dataset", "action": a, "folder": f, "seconds": 2, "label": "x"}
              for f in ("../escape", "/tmp/abs", "a/b", "..", ".", ".hidden", "x" * 65, "with space", "a.b")
              for a in ("record", "list")]
@@ -253,6 +318,16 @@ def test_hostile_page_commands_are_refused_in_one_line(eng):
         m = _answer(ws, {"cmd": "map", "name": "outputs", "args": [0.25, 2]})
         assert m == {"type": "ack", "cmd": "map/outputs", "args": [0.25, 2.0]}
         assert _map_status(eng)["outputs"][0]["name"] == "x"
+        # a flood of cancels: the same per-page budget as every panel command
+        t0 = time.monotonic()
+        for _ in range(150):
+            ws.send(json.dumps({"cmd": "dataset", "action": "cancel"}))
+        answers = [_until(ws, lambda m: m["type"] in ("ack", "error")) for _ in range(150)]
+        allowed = PAGE_BURST + PAGE_RATE * (time.monotonic() - t0)
+        budget = sum("too many dataset commands" in m["reason"] for m in answers)
+        nothing = sum(m["reason"] == "no dataset recording is running; nothing to cancel" for m in answers)
+        busy = sum("send fewer" in m["reason"] for m in answers)  # the engine's own queue bound
+        assert budget + nothing + busy == 150 and 150 - allowed - 1 <= budget < 150, (budget, nothing, busy, allowed)
     finally:
         ws.close()
     frames = len(eng.rec.of("/s2s/frame"))
@@ -276,7 +351,7 @@ def test_disabled_visuals_keep_the_viewer_serving_the_last_image(browser, visual
         deadline = time.monotonic() + 30
         while not (visuals.stats()["ready"] or visuals.disabled) and time.monotonic() < deadline:
             time.sleep(0.05)
-        visuals.crash_for_test(70)
+        os.kill(visuals.stats()["pid"], signal.SIGKILL)  # die as a segfaulting backend would
         deadline = time.monotonic() + 30
         while visuals.stats()["crashes"] < i + 1 and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -30,6 +30,8 @@ from .mapper import (  # noqa: F401  the stage's public API
     check_config,
     fit_output,
     sklearn_predict,
+    FittedPredictor,
+    compile_models,
     export_onnx,
     MappingProcessor,
     META_FILE,

@@ -18,10 +18,13 @@ default, or ``logistic``) and whose class probabilities go to ``map/probs``.
 **Training** runs in a child process at the lowest CPU priority, fed by a worker thread
 (scikit-learn fits one pipeline — StandardScaler + the estimator — per output, then skl2onnx
 exports them as one ONNX graph): scikit-learn's Python loops never hold the engine's GIL, and
-the analysis thread only swaps in the finished session between hops, so it never waits. The
-running model is always that ONNX graph (single-threaded onnxruntime, ~0.1 ms per hop:
-scikit-learn's own ``predict`` costs 1-7 ms per call, too much per hop). ``cancelTrain`` ends
-the training process mid-fit (a fresh one is spawned for the next training).
+the analysis thread only swaps in the finished model between hops, so it never waits. What runs
+per hop after a training is :class:`FittedPredictor`: scikit-learn's own arithmetic in float64
+on the fitted pipelines' arrays (equal to ``predict``/``predict_proba`` within rounding, without
+their per-call input validation, which costs 1-7 ms), about half the cost of running the
+exported ONNX graph through onnxruntime; a loaded mapping (only its ONNX graph is saved) runs on
+that graph (float32, single-threaded onnxruntime). ``cancelTrain`` ends the training process
+mid-fit (a fresh one is spawned for the next training).
 
 **Save/load** (:func:`save_mapping`, :meth:`MappingProcessor.load`): a folder per name under
 :func:`mappings_dir` holding ``examples.csv`` (a header of input and output names), and once
@@ -244,6 +247,155 @@ def sklearn_predict(models: Sequence, specs: Sequence[OutputSpec], X: np.ndarray
     return np.stack(cols, axis=1), P
 
 
+_ACTIVATIONS = {"identity": lambda a: a, "relu": lambda a: np.maximum(a, 0.0, out=a),
+                "tanh": lambda a: np.tanh(a, out=a), "logistic": lambda a: np.divide(1.0, 1.0 + np.exp(-a), out=a)}
+
+
+class FittedPredictor:
+    """What :func:`sklearn_predict` computes, as float64 numpy arithmetic on the fitted arrays.
+
+    The running mapper's hot path after a training (``process()`` calls it once per hop):
+    scikit-learn's ``predict`` validates its input on every call (1-7 ms a call) and the ONNX
+    graph runs in float32 through onnxruntime (0.1-0.2 ms a hop with a kNN over 5,000
+    examples); this does the same arithmetic as scikit-learn on the same float64 arrays — the
+    scaler's ``(x - mean_) / scale_`` (computed once for the outputs that share a scaler), then
+    per output: ``coef_`` and ``intercept_`` (linear, ridge, logistic: softmax over classes,
+    or ``[1 - p, p]`` with ``p = expit`` for two), the MLP's layers (``coefs_``, ``intercepts_``,
+    its activations), or the nearest of the fitted examples (``_fit_X``, ``_y``; squared
+    distances as ``|f|^2 - 2 f.x``, the uniform mean / vote of the k nearest). Equal to
+    scikit-learn within rounding (1e-12; the tests hold it to 1e-6), except which of several
+    examples at exactly the same distance a kNN takes (the first here).
+
+    :func:`compile_models` builds one, or answers None for a pipeline of another form; the
+    mapper then runs the ONNX graph.
+    """
+
+    def __init__(self, scalers: list, steps: list, M: int, K: int) -> None:
+        self._scalers, self._steps, self.M, self.K = scalers, steps, M, K
+
+    def __call__(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(outputs (n, M), probs (n, K)) float64 for inputs X (n, n_in)."""
+        X = np.asarray(X, np.float64)
+        n = X.shape[0]
+        Z = [(X - mu) / sd for mu, sd in self._scalers]
+        out = np.empty((n, self.M))
+        probs = np.zeros((n, self.K))
+        for kind, col, zi, a, b, c in self._steps:
+            z = Z[zi]
+            if kind == "affine":  # linear, ridge: a coef_ (d,), b intercept_
+                out[:, col] = z @ a + b
+            elif kind == "mlp":  # a the (coef, intercept) layers, b the hidden activation, c the output's
+                h = z
+                for i, (w, w0) in enumerate(a):
+                    h = h @ w
+                    h += w0
+                    if i < len(a) - 1:
+                        b(h)
+                c(h)
+                out[:, col] = h[:, 0]
+            elif kind == "knn":  # a (|f|^2 (N,), -2 f.T (d, N), k), b _y (N,), c None
+                nn, ft2, k = a
+                d2 = z @ ft2
+                d2 += nn
+                if k == 1:
+                    out[:, col] = b[np.argmin(d2, axis=1)]
+                else:
+                    out[:, col] = b[np.argpartition(d2, k - 1, axis=1)[:, :k]].mean(axis=1)
+            else:  # classifiers: probabilities over the present classes, laid out over all CLASSES
+                p = probs[:, col[1]:col[1] + col[2]]
+                if kind == "knnc":  # a as knn, b the column of each example's class, c the column positions
+                    nn, ft2, k = a
+                    d2 = z @ ft2
+                    d2 += nn
+                    if k == 1:  # the nearest example's class has probability 1
+                        i = np.argmin(d2, axis=1)
+                        p[np.arange(n), b[i]] = 1.0
+                        out[:, col[0]] = 1.0 + b[i]
+                        continue
+                    votes = b[np.argpartition(d2, k - 1, axis=1)[:, :k]]  # the uniform vote of the k nearest
+                    pk = np.stack([(votes == j).sum(axis=1) for j in c], axis=1) / k
+                else:  # logistic: a coef_.T (d, C or 1), b intercept_, c the column positions
+                    dec = z @ a
+                    dec += b
+                    if dec.shape[1] == 1:  # two classes: scikit-learn's expit, [1 - p, p]
+                        p1 = 1.0 / (1.0 + np.exp(-dec[:, 0]))
+                        pk = np.stack([1.0 - p1, p1], axis=1)
+                    else:  # softmax, as sklearn.utils.extmath.softmax
+                        dec -= dec.max(axis=1, keepdims=True)
+                        np.exp(dec, out=dec)
+                        dec /= dec.sum(axis=1, keepdims=True)
+                        pk = dec
+                if c.shape[0] == col[2]:  # every class has examples: the columns are in order
+                    p[:] = pk
+                else:
+                    p[:, c] = pk
+                out[:, col[0]] = 1.0 + np.argmax(p, axis=1)
+        return out, probs
+
+
+def compile_models(models: Sequence, specs: Sequence[OutputSpec]) -> FittedPredictor | None:
+    """A :class:`FittedPredictor` of the pipelines :func:`fit_output` fits, or None when one is
+    of another form (another scaler, weighted neighbours, another metric...)."""
+    from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    scalers: list = []
+    keys: dict = {}
+    steps: list = []
+    off = 0
+    for i, (m, o) in enumerate(zip(models, specs)):
+        try:
+            (_, sc), (_, est) = m.steps
+        except (AttributeError, ValueError):
+            return None
+        if type(sc) is not StandardScaler or not (sc.with_mean and sc.with_std):
+            return None
+        mu, sd = np.asarray(sc.mean_, np.float64), np.asarray(sc.scale_, np.float64)
+        key = (mu.tobytes(), sd.tobytes())
+        if key not in keys:
+            keys[key] = len(scalers)
+            scalers.append((mu, sd))
+        zi = keys[key]
+        if isinstance(est, (KNeighborsRegressor, KNeighborsClassifier)):
+            if est.weights != "uniform" or est.effective_metric_ != "euclidean" or getattr(est, "outputs_2d_", False):
+                return None
+            f = np.asarray(est._fit_X, np.float64)
+            nn = (f * f).sum(axis=1)
+            knn = (nn, np.ascontiguousarray(-2.0 * f.T), int(est.n_neighbors))
+        if o.classes:
+            cls = np.asarray(est.classes_, np.int64) - 1
+            col = (i, off, o.classes)
+            off += o.classes
+            if type(est) is KNeighborsClassifier:
+                steps.append(("knnc", col, zi, knn, cls[np.asarray(est._y, np.int64)], cls))
+            elif type(est) is LogisticRegression:
+                steps.append(("logistic", col, zi, np.ascontiguousarray(np.asarray(est.coef_, np.float64).T),
+                              np.asarray(est.intercept_, np.float64), cls))
+            else:
+                return None
+        elif type(est) is KNeighborsRegressor:
+            y = np.asarray(est._y, np.float64)
+            if y.ndim != 1:
+                return None
+            steps.append(("knn", i, zi, knn, y, None))
+        elif type(est) in (LinearRegression, Ridge):
+            coef = np.asarray(est.coef_, np.float64)
+            if coef.ndim != 1:
+                return None
+            steps.append(("affine", i, zi, coef, float(est.intercept_), None))
+        elif type(est) is MLPRegressor:
+            if est.activation not in _ACTIVATIONS or est.out_activation_ not in _ACTIVATIONS or est.n_outputs_ != 1:
+                return None
+            layers = [(np.asarray(w, np.float64), np.asarray(b, np.float64))
+                      for w, b in zip(est.coefs_, est.intercepts_)]
+            steps.append(("mlp", i, zi, layers, _ACTIVATIONS[est.activation], _ACTIVATIONS[est.out_activation_]))
+        else:
+            return None
+    return FittedPredictor(scalers, steps, len(specs), off)
+
+
 def export_onnx(models: Sequence, specs: Sequence[OutputSpec], n_in: int):
     """One ONNX graph for all outputs: input ``x`` [N, n_in] -> ``outputs`` [N, M] (and ``probs``
     [N, sum K] when there are classifiers). Needs skl2onnx (the ``mapping`` extra)."""
@@ -381,11 +533,13 @@ class MappingProcessor(Processor):
             self.recording = False
             self.running = False
             self._session = None
+            self._predict: Callable | None = None  # the running model's call (see _runner)
             self._models: list | None = None  # the fitted scikit-learn pipelines (from the training process)
             self._onnx: bytes | None = None  # the running graph, as saved
             self._train_cancel = self._train_req
             self._out = np.zeros(len(specs), np.float32)
             self._probs = np.zeros(sum(o.classes for o in specs), np.float32)
+            self._wek_head = _osc_head("/wek/outputs", len(specs))
         self._declare()
 
     def _declare(self) -> None:
@@ -407,6 +561,7 @@ class MappingProcessor(Processor):
         with self._lock:
             if n != self.n_in:
                 self._X, self._Y, self._session, self._models, self._onnx = [], [], None, None, None
+                self._predict = None
                 self._counts[:] = 0
             self.n_in, self.input_names = n, names
             self._sizes = sizes
@@ -611,10 +766,11 @@ class MappingProcessor(Processor):
                     res = ("error", f"the training process failed: {type(exc).__name__}: {exc}")
                 if res is None or res[0] == "error":
                     proc, conn = _end_trainer(proc, conn)  # cancelled mid-fit or broken: a fresh one next time
-                session, err = None, ""
+                session, predict, err = None, None, ""
                 if res is not None and res[0] == "ok":
                     try:
                         session = _session(res[1])
+                        predict = _runner(res[2], specs, session)
                     except Exception as exc:  # noqa: BLE001 - reported in status and /s2s/error
                         err = f"{type(exc).__name__}: {exc}"
                 elif res is not None:
@@ -626,13 +782,25 @@ class MappingProcessor(Processor):
                     elif err:
                         self.last_error = self._report = err
                     else:
-                        self._models, self._onnx, self._session = res[2], res[1], session
+                        self._models, self._onnx, self._session, self._predict = res[2], res[1], session, predict
                         self.mapping_name, self.last_error = "", ""
                         self.trains += 1
                     if gen == self._train_req:
                         self.training = False
         finally:
             _end_trainer(proc, conn)
+
+    def install(self, models: Sequence, model_bytes: bytes) -> None:
+        """Run fitted pipelines ``models`` (one per output, as :func:`fit_output` fits them)
+        and their exported graph ``model_bytes`` (:func:`export_onnx`): what a finished training
+        swaps in (benchmarks and tests install their own)."""
+        if len(models) != len(self.specs):
+            raise ConfigError(f"install takes {len(self.specs)} fitted model(s), got {len(models)}")
+        session = _session(model_bytes)
+        predict = _runner(models, list(self.specs), session)
+        with self._lock:
+            self._models, self._onnx, self._session, self._predict = list(models), model_bytes, session, predict
+            self.mapping_name, self.last_error = "", ""
 
     # -- Processor ----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -668,7 +836,8 @@ class MappingProcessor(Processor):
             else:
                 x[i : i + n] = v
             i += n
-        np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        if not np.isfinite(x).all():  # rare: the check costs a quarter of nan_to_num's always
+            np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
         return True
 
     def process(self, frame) -> dict[str, Any]:
@@ -689,22 +858,20 @@ class MappingProcessor(Processor):
                     self._counts += self.record_mask
                 else:
                     self.dropped += 1
-        sess = self._session  # one read: a new training swaps it between hops
-        if not self.running or sess is None:
+        predict = self._predict  # one read: a new training swaps it between hops
+        if not self.running or predict is None:
             return {}
-        session, has_probs = sess
-        res = session.run(None, {"x": self._x})
-        m = self.run_mask
-        self._out[m] = res[0][0][m]  # a disabled output holds its last value
-        if has_probs:
-            self._probs[:] = res[1][0]
-        msg = encode_floats("/wek/outputs", self._out)
-        for t in self.osc.targets:
-            self.osc.send_raw(t.addr, msg)
-        out: dict[str, Any] = {"map/outputs": self._out}
-        if has_probs:
-            out["map/probs"] = self._probs
-        return out
+        y, p = predict(self._x)
+        out_ = self._out
+        np.copyto(out_, y[0], where=self.run_mask)  # a disabled output holds its last value
+        msg = self._wek_head + out_.astype(">f4").tobytes()
+        osc = self.osc
+        for t in osc.targets:
+            osc.send_raw(t.addr, msg)
+        if p.shape[1]:
+            self._probs[:] = p[0]
+            return {"map/outputs": out_, "map/probs": self._probs}
+        return {"map/outputs": out_}
 
     @property
     def input_vector(self) -> np.ndarray:
@@ -798,6 +965,7 @@ class MappingProcessor(Processor):
         self.add_examples(X, Y)
         with self._lock:
             self._session = session
+            self._predict = None if session is None else _runner(None, specs, session)
             self._onnx = onnx_bytes if session is not None else None
             self.running = was_running and session is not None  # a hot swap keeps running
             self.mapping_name = name
@@ -881,6 +1049,29 @@ def _end_trainer(proc, conn):
         proc.terminate()
         proc.join(timeout=2.0)
     return None, None
+
+
+def _osc_head(address: str, n: int) -> bytes:
+    """The address and type tags of an OSC message of ``n`` floats (the values follow)."""
+    msg = encode_floats(address, np.zeros(n, np.float32))
+    return msg[: len(msg) - 4 * n]
+
+
+def _runner(models, specs, session):
+    """The running model's call, x (1, n_in) float32 -> (outputs (1, M), probs (1, K)): the fitted
+    arrays (:class:`FittedPredictor`, float64, scikit-learn's arithmetic) when the fitted
+    pipelines are here (a training of this session), else the ONNX graph (a loaded mapping)."""
+    fast = compile_models(models, specs) if models is not None else None
+    if fast is not None:
+        return fast
+    sess, has_probs = session
+    none = np.zeros((1, 0), np.float32)
+
+    def run(x):
+        res = sess.run(None, {"x": x})
+        return res[0], (res[1] if has_probs else none)
+
+    return run
 
 
 def _session(model_bytes: bytes):

@@ -27,7 +27,8 @@ Routes (default http://127.0.0.1:8765):
   ``negative``), ``live`` (``on``), ``fast`` (``on``), ``scene`` (``name``), ``intensity``
   (``value``), ``palette`` (``value``), ``map`` (``name``: a mapper command of
   :data:`MAP_COMMANDS`, ``args``), ``dataset`` (``action``: ``record`` with ``folder``,
-  ``seconds``, ``label``; ``list`` with ``folder``; ``folders``). ``map`` and ``dataset`` go to
+  ``seconds``, ``label``; ``cancel`` (the recording in progress); ``list`` with ``folder``;
+  ``folders``). ``map`` and ``dataset`` go to
   the engine (:mod:`s2s_live.operator`), which checks them with the control port's own
   functions and answers this page with ``ack`` or ``error``; it pushes ``map`` (the mapper's
   status), ``mapplot`` (its inputs and outputs per hop) and ``dataset`` (folders, clip counts
@@ -97,7 +98,7 @@ MAX_CLIENTS = 128  #: WebSocket pages at a time; more get HTTP 503
 #: mapper commands the operator page may send (the Wekinator names; s2s_live/mapping/wekinator.py runs them)
 MAP_COMMANDS = ("outputs", "startRecording", "stopRecording", "train", "cancelTrain", "startRunning",
                 "stopRunning", "deleteAllExamples", "status")
-DATASET_ACTIONS = ("record", "list", "folders")
+DATASET_ACTIONS = ("record", "cancel", "list", "folders")
 MAX_PAGE_ARGS = 64  #: values in one map command (the mapper has at most 64 outputs)
 MAX_PAGE_TEXT = 100  #: characters of a string field of a map/dataset command
 PAGE_RATE = 40.0  #: map/dataset commands per second per page (token bucket refill)

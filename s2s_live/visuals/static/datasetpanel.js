@@ -1,6 +1,7 @@
 // s2s_live operator page, dataset panel: record N seconds of the live input as one-second
 // clips with a label into a dataset folder (a name under the engine's dataset root, never a
-// path), and the clip count per label. The engine records and writes (s2s_live/operator.py).
+// path), cancel it (the complete clips so far are kept, the unfinished second is dropped), and
+// the clip count per label. The engine records and writes (s2s_live/operator.py).
 (function () {
   "use strict";
   const $ = id => document.getElementById(id);
@@ -30,9 +31,15 @@
     $("panel-dataset").hidden = false;  // shown once the engine says it records datasets
     if (m.folders) showFolders(m.folders);
     if (m.counts) showCounts(m.folder, m.counts);
-    const r = m.recording;
-    $("dsprogress").textContent = r ? "recording " + r.done + " / " + r.want + " s of '" + r.label + "' into " + r.folder : "";
+    const r = m.recording, l = m.last;
+    let text = "";
+    if (r) text = "recording " + r.done + " / " + r.want + " s of '" + r.label + "' into " + r.folder;
+    else if (l && l.cancelled) text = "cancelled: kept " + l.done + " of " + l.want + " clips of '" + l.label + "' in " + l.folder;
+    else if (l && l.error) text = "stopped: kept " + l.done + " of " + l.want + " clips of '" + l.label + "' in " + l.folder;
+    else if (l) text = "recorded " + l.done + " clips of '" + l.label + "' into " + l.folder;
+    $("dsprogress").textContent = text;
     $("dsrecord").disabled = !!r;
+    $("dscancel").disabled = !r;
   }
   ops.on("hello", m => { if (m.panels && m.panels.dataset) show(m.panels.dataset); });  // else the next push
   ops.on("dataset", show);
@@ -40,6 +47,7 @@
   ops.on("ack", m => { if (String(m.cmd || "").startsWith("dataset")) $("dserror").textContent = ""; });
   $("dsrecord").onclick = () => ops.send({ cmd: "dataset", action: "record", folder: folder(),
                                            label: $("dslabel").value.trim() || "live", seconds: parseFloat($("dsseconds").value) });
+  $("dscancel").onclick = () => ops.send({ cmd: "dataset", action: "cancel" });
   $("dslist").onclick = () => ops.send({ cmd: "dataset", action: "list", folder: folder() });
   $("dsfolders").onchange = () => { $("dsname").value = ""; ops.send({ cmd: "dataset", action: "list", folder: folder() }); };
 })();
