@@ -1,7 +1,7 @@
 """The GTZAN feature recipe: names, version and the librosa reference implementation.
 
 ``GTZAN_FEATURES`` are the columns of ``gtzan/features_30_sec.csv`` that the live extractor
-(:class:`s2s_live.features.fast.RecipeStats`, output ``recipe/gtzan``) reproduces over a rolling
+(:class:`s2s_live.features.rolling.RecipeStats`, output ``recipe/gtzan``) reproduces over a rolling
 window, in CSV column order. :func:`recipe_librosa` computes the same vector with librosa on a
 whole clip; it is the reference for parity tests and for training models on audio clips.
 
