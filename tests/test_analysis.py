@@ -309,6 +309,20 @@ def test_mel_filterbank_matches_librosa():
         np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-7)
 
 
+def test_pca_map_orientation_follows_the_loadings_not_lapack():
+    """pca_2d (scikit-learn) orients each axis by its loadings (largest one positive): the map of
+    the same rows in another order is the same map, and the mirrored cloud gives the mirrored map."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 6)) * np.array([5.0, 3.0, 2.0, 1.0, 1.0, 1.0]) + np.arange(6)
+    xy = analysis.pca_2d(x)
+    assert xy.shape == (40, 2) and xy.min() == 0.0 and xy.max() == 1.0
+    perm = rng.permutation(40)
+    np.testing.assert_allclose(analysis.pca_2d(x[perm]), xy[perm], atol=1e-9)
+    np.testing.assert_allclose(analysis.pca_2d(-x), 1.0 - xy, atol=1e-9)
+    assert (analysis.pca_2d(x[:1]) == 0.5).all()  # one row: no map
+    assert (analysis.pca_2d(x[:, :1])[:, 1] == 0.5).all()  # one dimension: the second axis is flat
+
+
 def test_log_mel_of_a_sine_peaks_in_its_band():
     sr = 22050
     t = np.arange(sr) / sr
