@@ -62,9 +62,14 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="TOML config file (flags override it)")
 
 
+#: flags of ``run``/``demo`` that set the setting of the same name when given
+RUN_FLAGS = ("loop", "samplerate", "blocksize", "hop", "window", "control_port", "control_host", "visuals",
+             "visuals_model", "web_port", "out_dir", "dataset_root", "seconds", "wek_port", "midi_out", "midi_in",
+             "midi_api", "midi_channel", "visuals_keep", "mapper_port", ("map_load", "mapper_load"))
+
+
 def config_from_args(args: argparse.Namespace, *, demo: bool = False) -> Config:
     """Merge defaults, the optional TOML file and the flags (flags win)."""
-    cfg = Config.from_toml(args.config) if getattr(args, "config", None) else Config()
     over: dict = {}
     if demo:
         over.update(source="synth", visuals="procedural")
@@ -79,16 +84,6 @@ def config_from_args(args: argparse.Namespace, *, demo: bool = False) -> Config:
             over["channels"] = [int(c) for c in args.channels.split(",")]
         except ValueError:
             raise S2SError(f"--channels={args.channels!r} is invalid; expected e.g. 0 or 0,1") from None
-    for flag, key in (("loop", "loop"), ("samplerate", "samplerate"), ("blocksize", "blocksize"),
-                      ("hop", "hop"), ("window", "window"), ("control_port", "control_port"),
-                      ("control_host", "control_host"), ("visuals", "visuals"),
-                      ("visuals_model", "visuals_model"), ("web_port", "web_port"), ("out_dir", "out_dir"),
-                      ("dataset_root", "dataset_root"), ("seconds", "seconds"), ("wek_port", "wek_port"), ("midi_out", "midi_out"),
-                      ("midi_in", "midi_in"), ("midi_api", "midi_api"), ("midi_channel", "midi_channel"),
-                      ("visuals_keep", "visuals_keep")):
-        v = getattr(args, flag, None)
-        if v is not None and v is not False:
-            over[key] = v
     if args.quiet:
         over["quiet"] = True
     for flag, key in (("map_input", "mapper_inputs"), ("map_output", "mapper_outputs"), ("map_target", "mapper_targets")):
@@ -96,15 +91,11 @@ def config_from_args(args: argparse.Namespace, *, demo: bool = False) -> Config:
             over[key] = list(getattr(args, flag))
     if getattr(args, "mapper", False) or getattr(args, "map_load", None):
         over["mapper"] = True
-    for flag, key in (("mapper_port", "mapper_port"), ("map_load", "mapper_load")):
-        if getattr(args, flag, None) is not None:
-            over[key] = getattr(args, flag)
     if args.target:
         over["targets"] = list(args.target)
     if getattr(args, "allow_target", None):
         over["targets_allow"] = list(args.allow_target)
-    cfg.update(**over)
-    return cfg
+    return Config.from_args(args, RUN_FLAGS, **over)
 
 
 def cmd_devices(args) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .mapping.mapper import check_config as _check_mapper
+from .mapping.specs import check_config as _check_mapper
 from .osc.checks import target_networks
 
 try:  # Python 3.11+
@@ -68,7 +68,7 @@ class Config:
     #: ``targets`` (command line, config) are never restricted.
     targets_allow: list[str] | None = None
     wek_port: int = 0  #: UDP port of the /wek/outputs listener on control_host (Wekinator: 12000); 0 = off
-    # --- mapper (s2s_live/mapping/mapper.py, docs/mapping.md) -------------------------------------
+    # --- mapper (s2s_live/mapping/, docs/mapping.md) --------------------------------------------
     mapper: bool = False  #: run the Wekinator-compatible mapper (record / train / run over OSC)
     mapper_port: int = 6448  #: UDP port of Wekinator's /wekinator/control/* on control_host; 0 = only /s2s/map/*
     #: outputs read every hop, concatenated in this order (names as in docs/osc.md, e.g. "level", "tags/msd")
@@ -133,6 +133,24 @@ class Config:
             setattr(self, k, v)
         self.validate()
         return self
+
+    @classmethod
+    def from_args(cls, args: Any, flags: Any = (), **over: Any) -> "Config":
+        """The command line's config: the TOML file named by ``args.config`` (if any), then each of
+        ``over`` (settings the command derives itself, e.g. the demo's source), then each of
+        ``flags`` the user gave (a value other than None/False) onto its setting: flags win.
+        ``flags`` are attribute names of ``args`` equal to the setting's name, or ``(flag, key)``
+        pairs. Every command builds its Config here, so a flag means the same in all of them."""
+        cfg = cls.from_toml(args.config) if getattr(args, "config", None) else cls()
+        kw: dict = dict(over)
+        for f in flags:
+            flag, key = (f, f) if isinstance(f, str) else f
+            v = getattr(args, flag, None)
+            if v is not None and v is not False:
+                kw[key] = v
+        if kw:
+            cfg.update(**kw)
+        return cfg
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> "Config":

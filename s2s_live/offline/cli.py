@@ -20,15 +20,7 @@ from .summary import summary_row
 
 
 def _cfg_from_args(args) -> Config:
-    cfg = Config.from_toml(args.config) if getattr(args, "config", None) else Config()
-    kw = {}
-    for k in ("hop", "window", "smoothing", "models_dir", "visuals", "visuals_model", "seed"):
-        v = getattr(args, k, None)
-        if v is not None:
-            kw[k] = v
-    if kw:
-        cfg.update(**kw)
-    return cfg
+    return Config.from_args(args, ("hop", "window", "smoothing", "models_dir", "visuals", "visuals_model", "seed"))
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
