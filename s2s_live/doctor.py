@@ -97,7 +97,7 @@ def check_models(cfg: Config) -> list[tuple[str, str, str]]:
 
 def check_mappings(cfg: Config) -> list[tuple[str, str, str]]:
     """Saved mappings (docs/mapping.md): each loads and matches its card, its examples read."""
-    from .mapping.mapper import check_saved
+    from .mapping.store import check_saved
 
     return [(OK if ok else FAIL, f"mapping:{name}", msg) for ok, name, msg in check_saved(cfg.mapper_dir)]
 

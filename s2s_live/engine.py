@@ -114,7 +114,7 @@ class Engine:
         self.midi = None
         self.visuals = None
         self.models = None  # the model host (inference), when processors include one
-        self.mapper = None  # the MappingProcessor (s2s_live/mapping/mapper.py), when cfg.mapper or given
+        self.mapper = None  # the MappingProcessor (s2s_live/mapping/processor.py), when cfg.mapper or given
         self.wekinator = None  # its Wekinator control server (cfg.mapper_port)
         self.operator = None  # the operator page's mapping/dataset panels (s2s_live/operator.py), with visuals
         self.finished = threading.Event()  # set when a non-looping file ends
@@ -197,7 +197,7 @@ class Engine:
         with prep if prep is not None else nullcontext():
             procs = self._processors if self._processors is not None else build_processors(cfg)
             if cfg.mapper and not any(p.name == "mapper" for p in procs):
-                from .mapping.mapper import MappingProcessor
+                from .mapping.processor import MappingProcessor
 
                 procs = list(procs) + [MappingProcessor.from_config(cfg)]  # last: it reads every output
             self.pipeline = Pipeline(samplerate=self.source.samplerate, channels=self.source.selected,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark the mapper (s2s_live/mapping/mapper.py) inside a real engine on the synth.
+"""Benchmark the mapper (s2s_live/mapping/processor.py) inside a real engine on the synth.
 
     python scripts/bench_mapping.py --seconds 20 --examples 5000
 

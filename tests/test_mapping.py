@@ -11,7 +11,6 @@ audio is its last second, so only frames whose whole second lies in one section 
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import numpy as np
@@ -433,12 +432,12 @@ def test_fitted_predictor_equals_sklearn_for_every_algorithm(n, d):
 
 def test_fitted_predictor_votes_like_sklearn_with_more_neighbours(monkeypatch):
     """k > 1 (KNN_K): the mean of the k nearest examples' values, the classes' share of their votes."""
-    import s2s_live.mapping as mapping
+    import s2s_live.mapping.fit as fit  # the module whose _estimator reads KNN_K
 
-    monkeypatch.setattr(mapping, "KNN_K", 3)
+    monkeypatch.setattr(fit, "KNN_K", 3)
     specs, models, _, _, Xt = _fitted(400, 6, seed=4)
     assert models[0].steps[-1][1].n_neighbors == 3
-    o, p = mapping.compile_models(models, specs)(Xt)
+    o, p = fit.compile_models(models, specs)(Xt)
     so, sp = sklearn_predict(models, specs, Xt)
     assert np.abs(o - so).max() <= 1e-6 and np.abs(p - sp).max() <= 1e-6
     assert len(np.unique(sp[:, :3])) > 2  # votes of 1/3 and 2/3, not only 0 and 1

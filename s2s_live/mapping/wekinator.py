@@ -2,7 +2,7 @@
 
 :class:`WekinatorServer` listens on ``Config.mapper_port`` (default 6448, Wekinator's own port,
 on ``control_host``: loopback unless configured) so that a patch that drives Wekinator drives
-s2s_live's mapper (:mod:`s2s_live.mapping.mapper`) unchanged. It is the control server
+s2s_live's mapper (:mod:`s2s_live.mapping.processor`) unchanged. It is the control server
 (:class:`~s2s_live.osc.control.ControlServer`) with another address table: the same validation,
 sender allowlist, datagram limits, counters and per-sender reply budget; refused input is
 counted and answered with ``<prefix>/error s s`` like every control command. Accepted commands
@@ -24,7 +24,7 @@ from typing import Callable
 from ..errors import CommandError
 from ..osc.checks import check_args
 from ..osc.control import ControlServer
-from .mapper import MAX_OUTPUTS
+from .specs import MAX_OUTPUTS
 
 #: Wekinator's control address prefix
 WEK_CONTROL = "/wekinator/control"
