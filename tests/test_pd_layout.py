@@ -443,3 +443,49 @@ def test_estimates_match_pd():
     assert [b.rect for b in cv.boxes] == [(20, 80, 88, 101), (20, 200, 88, 266), (20, 380, 184, 401),
                                           (400, 80, 445, 100), (20, 20, 46, 41)]
     assert cv.boxes[3].extra == [(447, 80, 482, 100)]
+
+
+def test_estimates_match_the_real_gui(tmp_path):
+    """Each estimated box rectangle is where the real Pd GUI draws the box: the screenshots of
+    scripts/pd_screenshot.sh (Xvfb + puredata-gui) show a box border at the estimated left,
+    right and bottom edges, and background just right of it. This keeps the checks above honest
+    about what a person sees."""
+    from helpers import have, require
+
+    for cmd in ("Xvfb", "pd", "import", "xwininfo"):
+        require(have(cmd), f"{cmd} is missing (apt-get install xvfb puredata-gui x11-utils imagemagick)")
+    from PIL import Image
+
+    import subprocess
+
+    r = subprocess.run(["bash", str(REPO / "scripts" / "pd_screenshot.sh"), str(REPO / "patches" / "s2s.pd"),
+                        str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    checked, wrong = 0, []
+    for cv in parse_pd((REPO / "patches" / "s2s.pd").read_text()):
+        if cv.name == "(subpatch)":
+            continue
+        png = tmp_path / ("pd-main.png" if cv.name == "top level" else f"pd-{cv.name}.png")
+        assert png.exists(), png
+        im = Image.open(png).convert("L")
+        off = im.height - cv.size[1]  # Pd's menu bar above the canvas
+        assert 20 <= off <= 45 and im.width == cv.size[0], (png.name, im.size, cv.size)
+
+        def dark(x, y):
+            return 0 <= x < im.width and 0 <= y + off < im.height and im.getpixel((x, y + off)) < 128
+
+        for b in cv.boxes:
+            if b.kind not in ("obj", "pd", "floatatom", "symbolatom", "listbox") or b.text.split()[0] in ("tgl", "bng"):
+                continue
+            x1, y1, x2, y2 = b.rect
+            mid = (y1 + y2) // 2
+            left = any(dark(x, mid) for x in (x1 - 1, x1, x1 + 1))
+            right = any(dark(x, mid) for x in (x2 - 2, x2 - 1, x2))
+            bottom = sum(dark(x, y2 - 1) or dark(x, y2) or dark(x, y2 - 2) for x in range(x1 + 2, x2 - 2))
+            labelled = any(0 <= e[0] - x2 <= 5 for e in b.extra)  # a label drawn right of the box
+            beyond = not labelled and dark(x2 + 2, mid) and dark(x2 + 3, mid)
+            checked += 1
+            if not (left and right and bottom >= 0.9 * (x2 - x1 - 4) and not beyond):
+                wrong.append(f"{cv.name}: [{b.text[:30]}] est. {b.rect} (left {left}, right {right}, "
+                             f"bottom {bottom}/{x2 - x1 - 4}, border beyond {beyond})")
+    assert checked > 100 and not wrong, f"{len(wrong)} of {checked} boxes drawn elsewhere:\n" + "\n".join(wrong[:30])
