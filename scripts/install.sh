@@ -11,6 +11,8 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 PKGS="libportaudio2 libsndfile1 python3-venv"
 if [ "${1:-}" = "test" ]; then
   PKGS="$PKGS jackd2 liblo-tools puredata-core supercollider-language supercollider-server chromium chromium-driver"
+  # the Pd GUI under a virtual display: scripts/pd_screenshot.sh (docs/img/pd-*.png)
+  PKGS="$PKGS xvfb puredata-gui x11-utils imagemagick"
 fi
 $SUDO apt-get update -qq
 # With recommends: the tests were verified against Debian's default installs of these

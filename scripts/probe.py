@@ -163,7 +163,8 @@ class Probe:
     def start(self) -> None:
         models = self.tmp / "models"
         shutil.copytree(ROOT / "models", models)
-        self.bad_models = hostile.broken_model_folders(ROOT / "models", models)
+        shipped = {d.name for d in (ROOT / "models").iterdir()}  # intact copies: not attacks
+        self.bad_models = [n for n in hostile.broken_model_folders(ROOT / "models", models) if n not in shipped]
         (self.tmp / "probe.toml").write_text(f'models_dir = "{models}"\n')
         self.frames = Frames()
         self.ctl_port, self.web_port = free_port(), free_port(socket.SOCK_STREAM)

@@ -232,15 +232,28 @@ def test_image_from_summary(lib, tmp_path):
         assert meta["state"]["key"] == r.summary["key"]
 
 
-def test_offline_equals_analyze_array(lib):
-    """run_processors (offline, with fast values) reproduces the pipeline's analyze_array rows."""
-    y, sr = analysis.load_audio(lib["src"] / "reggae.flac")
-    a = run_processors(y, sr, analysis_processors(cfg()), hop=HOP)
-    b = analyze_array(y, sr, analysis_processors(cfg()), hop=HOP)
-    assert len(a) == len(b)
-    for ra, rb in zip(a, b):
-        for k, v in rb.items():
-            _same(ra[k], v, k)
+def test_frames_csv_matches_numpy_on_the_written_wav(tmp_path):
+    """A known-answer file (1 kHz sine, amplitude 0.1 for 3 s then 0.4) through analyze_file: the
+    frames.csv rms/dbfs at each frame time equal numpy's RMS of the last second read back from
+    the WAV with soundfile, and the centroid sits at 1 kHz (an independent path: file reading,
+    frame timing and the table, not the pipeline compared with itself)."""
+    sr = 22050
+    t = np.arange(6 * sr) / sr
+    amp = np.where(t < 3.0, 0.1, 0.4)
+    path = tmp_path / "steps.wav"
+    sf.write(path, (amp * np.sin(2 * np.pi * 1000 * t)).astype(np.float32), sr, subtype="FLOAT")
+    r = analyze_file(path, out_dir=tmp_path / "out", cfg=cfg())
+    assert r.status == "ok", r.message
+    _, rows = read_csv(tmp_path / "out" / "steps.wav" / "frames.csv")
+    y, sr2 = sf.read(path, dtype="float64")
+    assert sr2 == sr and len(rows) == int(6 / HOP)
+    for row in rows:
+        end = int(round(float(row["time"]) * sr))
+        # the last second; before 1 s the frame holds silence ahead of the file's start
+        want = float(np.sqrt(np.sum(y[max(0, end - sr) : end] ** 2) / sr))
+        assert float(row["rms"]) == pytest.approx(want, rel=2e-3), row["time"]
+        assert float(row["dbfs"]) == pytest.approx(20 * np.log10(want), abs=0.02), row["time"]
+        assert float(row["centroid"]) == pytest.approx(1000.0, rel=0.05), row["time"]
 
 
 def _same(a, b, key, rtol=1e-5, atol=1e-6):
