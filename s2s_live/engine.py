@@ -477,6 +477,8 @@ class Engine:
         snap["health"] = self.health_message or "ok"
         snap["targets"] = [t.spec for t in self.osc.targets]
         snap["hop"] = self.cfg.hop
+        if self.models is not None:  # which model each slot runs now (/s2s/model/load changes it)
+            snap["models"] = {s.slot: s.model_name for s in self.models.processors()}
         for p in (self.pipeline.processors if self.pipeline else []):
             if p.name == "tagger":  # runs, skipped patches, CPU seconds in the taggers' worker
                 snap["tagger"] = p.stats()

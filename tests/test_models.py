@@ -80,7 +80,8 @@ def test_tagger_parity_recomputed_on_the_reference_patches(name):
 def test_autoencoder_heldout_synthetic_metrics_recomputed():
     """Encoder then decoder on the training's 200 held-out synthetic sounds (the first n_synth/10
     of ``sounds.dataset(seed)``) give the SNR and multi-resolution STFT distance both cards claim."""
-    from s2s_live.train import sounds, vae
+    from s2s_live.capture import sounds
+    from s2s_live.train import vae
 
     enc_card, dec_card = card("encoder"), card("decoder")
     hp, seed = enc_card["training"]["hyperparameters"], enc_card["training"]["seed"]

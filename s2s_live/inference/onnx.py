@@ -25,6 +25,7 @@ from ..frames import SR_RECIPE, SR_VAE
 from ..labels import KEEP, ExpSmoother, Hysteresis
 from ..processor import Output, Processor
 from . import card as modelcard
+from .taggers import TAGS_RECIPE_ID, TAGS_RECIPE_VERSION
 
 def _recipes() -> dict[str, tuple[str, int, list[str]]]:
     """Feature recipes the live descriptors produce: recipe id -> (frame.values key, version, names)."""
@@ -251,14 +252,15 @@ class OnnxProcessor(Processor):
                     raise ModelError(f"{self._where}: input context_s={c!r}; expected seconds in (0, {MAX_CONTEXT_S}]")
                 self.context = RollingMean(self.in_size, float(c))
             known = _recipes().get(inp["recipe"])
+            version = known[1] if known else {TAGS_RECIPE_ID: TAGS_RECIPE_VERSION}.get(inp["recipe"])
+            if version is not None and inp["recipe_version"] != version:  # a head trained on other outputs
+                raise ModelError(f"{self._where}: input recipe_version expected {version} (live "
+                                 f"{inp['recipe']!r}), card has {inp['recipe_version']}")
             if self.value_key is None:
                 if known is None:
                     raise ModelError(f"{self._where}: input recipe {inp['recipe']!r} is not produced live "
                                      f"(known: {sorted(_recipes())}); give input.value to read another output")
                 key, version, names = known
-                if inp["recipe_version"] != version:
-                    raise ModelError(f"{self._where}: input recipe_version expected {version} (live "
-                                     f"{inp['recipe']!r}), card has {inp['recipe_version']}")
                 if list(inp["names"]) != names:
                     raise ModelError(f"{self._where}: input names differ from the live recipe "
                                      f"{inp['recipe']!r} v{version} (expected {names[:3]}..., card has {inp['names'][:3]}...)")

@@ -36,6 +36,10 @@ from ..frames import SR_RECIPE
 from ..processor import Output, Processor
 
 TAGGER_MODELS = ("tagger-msd", "tagger-mtt")
+#: The recipe of the taggers' outputs as a head's input (``input.recipe`` in its card): MSD tags,
+#: MTT tags, then the two 200-d embeddings (``tags/msd``, ``tags/mtt``, ``tags/embedding``).
+TAGS_RECIPE_ID = "musicnn-tags"
+TAGS_RECIPE_VERSION = 1
 DEFAULT_INTERVAL = 0.5  #: seconds between tagged patches live (see docs/benchmarks.md)
 DEFAULT_PATCH = 3.0  #: seconds of newest audio per patch (shorter follows changes sooner: docs/models.md)
 EMBED = 200  #: penultimate size of each tagger

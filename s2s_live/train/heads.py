@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..inference.taggers import TAGS_RECIPE_ID, TAGS_RECIPE_VERSION
 from . import fourq
 
 #: AllMusic genre -> coarse head class.
@@ -311,7 +312,7 @@ def export(fitted: Fitted, kind: str, folder, *, names: list[str], context_s: fl
     # outputs carry "smooth": False: the rolling context of the input is the head's smoothing, an
     # exponential smoother on top only delays a change (measured: docs/models.md, reaction)
     inp = {"name": "features", "dtype": "float32", "shape": [1, N_IN], "kind": "features",
-           "recipe": "musicnn-tags", "recipe_version": 1, "names": names,
+           "recipe": TAGS_RECIPE_ID, "recipe_version": TAGS_RECIPE_VERSION, "names": names,
            "value": ["tags/msd", "tags/mtt", "tags/embedding"], "context_s": context_s,
            "tagger_patch_s": patch_s}  # the tagger patch length the head was trained on
     if kind == "genre":
