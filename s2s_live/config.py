@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .frames import check_hop
+from .labels import check_smoothing
 from .mapping.specs import check_config as _check_mapper
-from .osc.checks import target_networks
+from .osc.checks import INTERVAL_RANGE, target_networks
 
 try:  # Python 3.11+
     import tomllib
@@ -174,12 +176,10 @@ class Config:
 
         if self.source not in ("device", "file", "synth"):
             bad("source", self.source, '"device", "file" or "synth"')
-        if not isinstance(self.hop, (int, float)) or not 0.01 <= self.hop <= 1.0:
-            bad("hop", self.hop, "seconds in 0.01..1.0")
+        check_hop(self.hop)
         if not isinstance(self.window, (int, float)) or not 1.0 <= self.window <= 120.0:
             bad("window", self.window, "seconds in 1..120")
-        if not isinstance(self.smoothing, (int, float)) or not 0.0 <= self.smoothing <= 0.99:
-            bad("smoothing", self.smoothing, "a number in 0..0.99")
+        check_smoothing(self.smoothing)
         ti = self.tagger_interval
         if isinstance(ti, bool) or not isinstance(ti, (int, float)) or not (ti == 0 or 0.05 <= ti <= 10.0):
             bad("tagger_interval", ti, "0 (every hop) or seconds in 0.05..10")
@@ -200,6 +200,22 @@ class Config:
             bad("samplerate", self.samplerate, "Hz in 8000..384000")
         if self.visuals not in ("procedural", "diffusers", "none"):
             bad("visuals", self.visuals, '"procedural", "diffusers" or "none"')
+        for name, (lo, hi) in (("visuals_interval", INTERVAL_RANGE), ("visuals_min_interval", (0.0, 600.0)),
+                               ("visuals_live_fps", (0.0, 60.0)), ("visuals_strength", (0.0, 0.99)),
+                               ("visuals_guidance", (0.0, 30.0))):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+                bad(name, v, f"a number in {lo:g}..{hi:g}")
+        for name, lo, hi in (("visuals_steps", 1, 50), ("visuals_video_frames", 2, 25), ("visuals_video_steps", 1, 50)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                bad(name, v, f"an integer in {lo}..{hi}")
+        size = self.visuals_size
+        if isinstance(size, bool) or not isinstance(size, int) or size % 8 or not 64 <= size <= 2048:
+            bad("visuals_size", size, "a multiple of 8 in 64..2048")
+        if self.visuals_video and self.visuals_video_frames * size > 16384:
+            raise ConfigError(f"visuals_video_frames={self.visuals_video_frames} x visuals_size={size} is wider than "
+                              "16384 px (the loop is one sprite sheet texture); use fewer frames or a smaller size")
         vk = self.visuals_keep
         if isinstance(vk, bool) or not isinstance(vk, int) or not 0 <= vk <= 1_000_000:
             bad("visuals_keep", vk, "a number of images in 0..1000000 (0 = no count limit)")

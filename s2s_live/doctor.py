@@ -133,7 +133,7 @@ def check_osc(cfg: Config) -> tuple[str, str]:
         eng.stop()
         rx.close()
     if got_pong and got_frame:
-        return OK, f"loopback: /s2s/frame received, /s2s/ping answered by /s2s/pong"
+        return OK, "loopback: /s2s/frame received, /s2s/ping answered by /s2s/pong"
     return FAIL, f"loopback: frame={'yes' if got_frame else 'no'}, pong={'yes' if got_pong else 'no'}"
 
 
@@ -213,7 +213,6 @@ def _fix_for_limits() -> str:
 def check_realtime() -> tuple[str, str]:
     """Whether this user's processes may use SCHED_FIFO (JACK gives its clients' audio threads
     realtime priority only when they may): RLIMIT_RTPRIO or CAP_SYS_NICE, probed on a thread."""
-    import os
     import resource
     import sys
 

@@ -28,7 +28,7 @@ from .capture.device import DeviceSource
 from .capture.sources import FileSource, SynthSource
 from .config import Config
 from .errors import AudioFileError, S2SError
-from .frames import SR_RECIPE, SR_VAE, Frame
+from .frames import SR_RECIPE, SR_VAE, Frame, check_hop
 from .osc.broadcast import OSCBroadcaster, parse_target
 from .pipeline import Pipeline, build_processors
 from .processor import Processor
@@ -430,9 +430,7 @@ class Engine:
     def set_hop(self, hop: float) -> None:
         """Change the hop (seconds, 0.01..1.0) from any thread; the analysis thread applies it
         between hops, so the frame grid is never changed under a running ``next_frame``."""
-        if not isinstance(hop, (int, float)) or not 0.01 <= float(hop) <= 1.0:
-            raise ValueError(f"hop must be in 0.01..1.0 seconds, got {hop!r}")
-        self.cfg.hop = float(hop)
+        self.cfg.hop = check_hop(hop)
         if self._thread is None and self.pipeline is not None:
             self.pipeline.set_hop(float(hop))
 

@@ -19,6 +19,18 @@ import numba
 import numpy as np
 
 from .dsp.resample import StreamResampler
+from .errors import ConfigError
+
+HOP_RANGE = (0.01, 1.0)  #: seconds between frames (the hop grid's limits; config, control and the engine use it)
+
+
+def check_hop(hop) -> float:
+    """The hop (seconds in :data:`HOP_RANGE`) as float; ConfigError naming the value otherwise.
+    The one check of the hop: config, the engine's setter and the frame grid call it."""
+    lo, hi = HOP_RANGE
+    if isinstance(hop, bool) or not isinstance(hop, (int, float)) or not lo <= float(hop) <= hi:
+        raise ConfigError(f"hop={hop!r} is invalid; expected seconds in {lo}..{hi}")
+    return float(hop)
 
 SR_RECIPE = 22050  #: analysis rate of the descriptors and the genre recipe (Hz)
 SR_VAE = 16000  #: analysis rate of the VAE encoder (Hz)
@@ -179,9 +191,7 @@ class FrameAssembler:
     # -- configuration --------------------------------------------------------------------
     def set_hop(self, hop: float) -> None:
         """Change the hop (seconds, 0.01..1.0); takes effect at the next boundary."""
-        if not isinstance(hop, (int, float)) or not (0.01 <= float(hop) <= 1.0):
-            raise ValueError(f"hop must be in 0.01..1.0 seconds, got {hop!r}")
-        self.hop = float(hop)
+        self.hop = check_hop(hop)
         self.hop22 = max(1, int(round(self.hop * SR_RECIPE)))
         self.frame.hop22 = self.hop22
         if hasattr(self, "_next_boundary"):

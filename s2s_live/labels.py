@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from .errors import ConfigError
+
 #: Russell's quadrants of the valence/arousal plane, in the 4Q dataset's order Q1..Q4:
 #: happy (+v +a), tense (-v +a), sad (-v -a), calm (+v -a). The one quadrant rule of the package.
 QUADRANTS = ("happy", "tense", "sad", "calm")
@@ -41,10 +43,15 @@ def quadrant(valence: float, arousal: float) -> str:
 KEEP = object()  #: ``Hysteresis.set_params(fast=KEEP)``: leave ``fast`` as it is (None switches it off)
 
 
+SMOOTHING_RANGE = (0.0, 0.99)  #: exponential smoothing factor per hop
+
+
 def check_smoothing(alpha) -> float:
-    """Validate a smoothing factor (0..0.99); return it as float."""
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 <= float(alpha) <= 0.99:
-        raise ValueError(f"smoothing={alpha!r} is invalid; expected a number in 0..0.99")
+    """A smoothing factor in :data:`SMOOTHING_RANGE` as float; ConfigError naming the value
+    otherwise. The one check: config, the engine, the model host and the processors call it."""
+    lo, hi = SMOOTHING_RANGE
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not lo <= float(alpha) <= hi:
+        raise ConfigError(f"smoothing={alpha!r} is invalid; expected a number in {lo}..{hi}")
     return float(alpha)
 
 

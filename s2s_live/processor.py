@@ -20,7 +20,7 @@ what earlier ones computed. Outputs with ``address=None`` are internal: shared, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import CommandError, ConfigError
+from ..frames import HOP_RANGE  # noqa: F401  (defined by its stage; the control port compares at float32)
+from ..labels import SMOOTHING_RANGE  # noqa: F401
 
 MAX_PROMPT = 500  #: characters of a /visuals/generate prompt
-HOP_RANGE = (0.01, 1.0)  #: seconds
-SMOOTHING_RANGE = (0.0, 0.99)
 INTERVAL_RANGE = (1.0, 3600.0)  #: seconds between automatic images
 INTENSITY_RANGE = (0.0, 2.0)  #: WebGL viewer intensity
 PALETTE_RANGE = (-1.0, 1.0)  #: WebGL viewer palette bias

@@ -11,7 +11,6 @@ tracks (early stopping on a 10% validation split of tracks).
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np

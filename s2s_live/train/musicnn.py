@@ -20,9 +20,7 @@ wheel's ISC notice, which must travel with the weights).
 from __future__ import annotations
 
 import datetime as _dt
-import importlib.util
 import os
-import shutil
 import sys
 import tempfile
 import zipfile

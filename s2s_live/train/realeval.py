@@ -130,7 +130,6 @@ def old_emotion_cv(root, cache_dir=None) -> dict:
 
 def evaluate(root, *, models_dir, genre_context: float, emotion_context: float, C: float, n_pairs: int = 24,
              seed: int = 0, patch_s: float = 3.0, cache_dir=None, old: bool = True, log=print) -> dict:
-    from ..config import Config
 
     models_dir = Path(models_dir)
     clips = tagdata.dataset(root, models_dir, patch_s=patch_s, cache_dir=cache_dir)

@@ -23,19 +23,12 @@ from typing import Any, Callable, Sequence
 
 from ..errors import ConfigError, VisualsError
 from .state import default_state, state_from_values
-from .state import SCENES
+from ..osc.checks import check_intensity, check_interval, check_palette, check_scene
 from .worker import FAST_COUNT, FAST_RING, FAST_SIZE, FAST_SLOTS, RECENT, worker_main
 
 #: Crashes within CRASH_WINDOW seconds after which the worker is not restarted any more.
 MAX_CRASHES = 5
 CRASH_WINDOW = 60.0
-
-
-def _check(cfg, name: str, lo: float, hi: float) -> float:
-    v = getattr(cfg, name, None)
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
-        raise ConfigError(f"{name}={v!r} is invalid; expected a number in {lo:g}..{hi:g}")
-    return float(v)
 
 
 class VisualsController:
@@ -57,26 +50,11 @@ class VisualsController:
         if getattr(cfg, "visuals", "none") not in ("procedural", "diffusers"):
             raise ConfigError(f"visuals={getattr(cfg, 'visuals', None)!r} is invalid for VisualsController; "
                               "expected 'procedural' or 'diffusers'")
+        cfg.validate()  # every visuals_* setting is checked there, once (a Config built by hand is too)
         self.cfg = cfg
         self.emit = emit
-        self.interval = _check(cfg, "visuals_interval", 1.0, 3600.0)
-        self.min_interval = _check(cfg, "visuals_min_interval", 0.0, 600.0)
-        _check(cfg, "visuals_live_fps", 0.0, 60.0)
-        _check(cfg, "visuals_strength", 0.0, 0.99)
-        _check(cfg, "visuals_guidance", 0.0, 30.0)
-        steps = getattr(cfg, "visuals_steps", 2)
-        if not isinstance(steps, int) or not 1 <= steps <= 50:
-            raise ConfigError(f"visuals_steps={steps!r} is invalid; expected an integer in 1..50")
-        for name, lo, hi in (("visuals_video_frames", 2, 25), ("visuals_video_steps", 1, 50)):
-            v = getattr(cfg, name, lo)
-            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-                raise ConfigError(f"{name}={v!r} is invalid; expected an integer in {lo}..{hi}")
-        size = getattr(cfg, "visuals_size", 512)
-        if not isinstance(size, int) or size % 8 or not 64 <= size <= 2048:
-            raise ConfigError(f"visuals_size={size!r} is invalid; expected a multiple of 8 in 64..2048")
-        if getattr(cfg, "visuals_video", None) and cfg.visuals_video_frames * size > 16384:
-            raise ConfigError(f"visuals_video_frames={cfg.visuals_video_frames} x visuals_size={size} is "
-                              "wider than 16384 px (the loop is one sprite sheet texture); use fewer frames or a smaller size")
+        self.interval = float(cfg.visuals_interval)
+        self.min_interval = float(cfg.visuals_min_interval)
         self.auto = bool(getattr(cfg, "visuals_auto", True))
         self.start_timeout = float(start_timeout)
         self._wcfg = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(vars(cfg))
@@ -269,32 +247,22 @@ class VisualsController:
 
     def set_interval(self, seconds: float) -> None:
         """Seconds between automatic images, 1..3600."""
-        s = float(seconds)
-        if not 1.0 <= s <= 3600.0:
-            raise ValueError(f"interval seconds={seconds!r} is out of range; expected 1..3600")
-        self.interval = s
+        self.interval = check_interval([seconds])
         self._send(("settings", {"auto": self.auto, "interval": self.interval}))
 
     def set_scene(self, name: str) -> None:
         """Lock the viewer's scene family (one of :data:`~.state.SCENES`) or ``"auto"`` (follow
         the genre and emotion quadrant)."""
-        if name != "auto" and name not in SCENES:
-            raise ValueError(f"scene={name!r} is unknown; expected auto, " + ", ".join(SCENES))
+        name = check_scene([name])
         self._set_viewer(lock=None if name == "auto" else name)
 
     def set_intensity(self, value: float) -> None:
         """Intensity of the viewer's motion, flashes and image warping, 0 (still) .. 2 (wild); 1 default."""
-        v = float(value)
-        if not 0.0 <= v <= 2.0:
-            raise ValueError(f"intensity={value!r} is out of range; expected 0..2")
-        self._set_viewer(intensity=v)
+        self._set_viewer(intensity=check_intensity([value]))
 
     def set_palette(self, value: float) -> None:
         """Palette bias of the viewer, -1 (cooler) .. 1 (warmer); 0 = from valence/arousal only."""
-        v = float(value)
-        if not -1.0 <= v <= 1.0:
-            raise ValueError(f"palette={value!r} is out of range; expected -1..1")
-        self._set_viewer(palette=v)
+        self._set_viewer(palette=check_palette([value]))
 
     def _set_viewer(self, **kw) -> None:
         with self._lock:

@@ -25,16 +25,10 @@ Routes (default http://127.0.0.1:8765):
   that asked with ``{"cmd": "live", "on": true}``. Page -> server JSON: ``generate``
   (``prompt``), ``auto`` (``on``), ``interval`` (``seconds``), ``template`` (``template``,
   ``negative``), ``live`` (``on``), ``fast`` (``on``), ``scene`` (``name``), ``intensity``
-  (``value``), ``palette`` (``value``), ``map`` (``name``: a mapper command of
-  :data:`MAP_COMMANDS`, ``args``), ``dataset`` (``action``: ``record`` with ``folder``,
-  ``seconds``, ``label``; ``cancel`` (the recording in progress); ``list`` with ``folder``;
-  ``folders``). ``map`` and ``dataset`` go to
-  the engine (:mod:`s2s_live.operator`), which checks them with the control port's own
-  functions and answers this page with ``ack`` or ``error``; it pushes ``map`` (the mapper's
-  status), ``mapplot`` (its inputs and outputs per hop) and ``dataset`` (folders, clip counts
-  per label, the recording in progress) to every page. ``hello`` carries the newest ``map``
-  and ``dataset`` (``panels``) and ``disabled`` (the visuals were disabled after repeated
-  crashes: this worker serves the viewer and the last images only, ``generate`` is refused).
+  (``value``), ``palette`` (``value``), ``map`` and ``dataset`` (checked by :mod:`.pages`, run and
+  answered by the engine, :mod:`s2s_live.operator`; the messages and limits are in docs/visuals.md,
+  "The operator page's mapping and dataset panels"). ``hello`` also carries the newest panel state
+  and ``disabled`` (visuals disabled after repeated crashes: viewer and last images only).
 
 The server runs an asyncio loop in its own thread; the job thread publishes through
 ``loop.call_soon_threadsafe``. Live frames are rendered and JPEG-encoded in a worker thread of
@@ -62,10 +56,8 @@ import asyncio
 import collections
 import io
 import json
-import os
 import re
 import socket
-import stat
 import struct
 import threading
 import time
@@ -73,13 +65,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .state import FAST_SLOTS, SCENES
-
 from websockets.exceptions import ConnectionClosed
 
 from ..errors import CommandError, VisualsError
-from ..osc.checks import (check_args, check_auto, check_intensity, check_interval, check_palette, check_prompt,
-                          check_scene, check_text)
+from ..osc.checks import check_auto, check_intensity, check_interval, check_palette, check_prompt, check_scene, check_text
+from .state import FAST_SLOTS, SCENES
+from .images import IMAGE_ROUTE, MAX_NAME, read_image  # noqa: F401  (MAX_NAME: the tests' limit)
+from .pages import PAGE_BURST, PAGE_RATE, check_dataset_command, check_map_command
 
 _CTYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
            ".css": "text/css; charset=utf-8", ".png": "image/png"}
@@ -89,46 +81,14 @@ STATIC = {"/" + e.name: e.name for e in resources.files("s2s_live.visuals").join
 STATIC.update({"/": "index.html", "/control": "control.html"})
 FAST_HZ = 200.0  #: how often the ring is checked for new fast-stream blocks (86 blocks/s arrive)
 MAX_FAST_ROWS = 64  #: fast-stream rows waiting per page (older ones go first)
-MAX_NAME = 200  #: characters of an image file name
-_IMAGE = re.compile(r"^/images/([A-Za-z0-9][A-Za-z0-9_.-]{0,%d}\.png)$" % (MAX_NAME - 5))
-MAX_IMAGE_BYTES = 64 << 20  #: larger files in out_dir are not served
 MAX_TEXTS = 64  #: JSON messages waiting per page; one more disconnects it
 STALL_S = 5.0  #: a page whose send has not completed for this long is disconnected
 MAX_CLIENTS = 128  #: WebSocket pages at a time; more get HTTP 503
-#: mapper commands the operator page may send (the Wekinator names; s2s_live/mapping/wekinator.py runs them)
-MAP_COMMANDS = ("outputs", "startRecording", "stopRecording", "train", "cancelTrain", "startRunning",
-                "stopRunning", "deleteAllExamples", "status")
-DATASET_ACTIONS = ("record", "cancel", "list", "folders")
-MAX_PAGE_ARGS = 64  #: values in one map command (the mapper has at most 64 outputs)
-MAX_PAGE_TEXT = 100  #: characters of a string field of a map/dataset command
-PAGE_RATE = 40.0  #: map/dataset commands per second per page (token bucket refill)
-PAGE_BURST = 80.0  #: map/dataset commands a page may send at once
 SNDBUF = 128 << 10  #: kernel send buffer per page (bytes)
 
 
 def _static(name: str) -> bytes:
     return resources.files("s2s_live.visuals").joinpath("static", name).read_bytes()
-
-
-def read_image(folder: str | Path, name: str) -> bytes | None:
-    """The bytes of ``folder/name`` if it is a regular file directly in ``folder`` (a symlink,
-    a FIFO, a directory, a missing or too long name: None). Never blocks, never raises."""
-    if "/" in name or "\0" in name or name in (".", "..") or len(name) > MAX_NAME:
-        return None
-    try:
-        fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except (OSError, ValueError):  # ELOOP (a symlink), ENOENT, ENAMETOOLONG, EACCES...
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_IMAGE_BYTES:
-            return None
-        with os.fdopen(os.dup(fd), "rb") as f:
-            return f.read(MAX_IMAGE_BYTES + 1)[:MAX_IMAGE_BYTES]
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 class _Client:
@@ -285,7 +245,7 @@ class WebViewer:
             name = STATIC[path]
             body, ctype = _static(name), _CTYPES[Path(name).suffix]
         else:
-            m = _IMAGE.match(path)
+            m = IMAGE_ROUTE.match(path)
             if m:
                 body, ctype = read_image(self.owner.out_dir, m.group(1)), "image/png"
         if body is None:
@@ -458,35 +418,11 @@ class WebViewer:
             if cl.tokens < 1.0:
                 raise CommandError(f"too many {cmd} commands from this page; at most {PAGE_RATE:g} a second")
             cl.tokens -= 1.0
-        if cmd == "map":  # checked and run by the engine (the control port's command table)
-            name = msg.get("name")
-            if not isinstance(name, str) or name not in MAP_COMMANDS:
-                raise CommandError(f"map name={str(name)[:40]!r} is unknown; expected one of "
-                                   + ", ".join(MAP_COMMANDS))
-            args = msg.get("args", [])
-            if not isinstance(args, list) or len(args) > MAX_PAGE_ARGS:
-                n = f" of {len(args)}" if isinstance(args, list) else ""
-                raise CommandError(f"map args must be a list of at most {MAX_PAGE_ARGS} values, "
-                                   f"got {type(args).__name__}{n}")
-            for a in args:
-                if isinstance(a, bool) or not isinstance(a, (int, float, str)):
-                    raise CommandError(f"map args must be numbers or strings, got {type(a).__name__}")
-                if isinstance(a, str):
-                    check_text(a, "map argument", MAX_PAGE_TEXT)
-            self.owner.control("page", ("map", cl.cid, {"name": name, "args": args}))
+        if cmd == "map":  # checked here, run by the engine (the control port's command table)
+            self.owner.control("page", ("map", cl.cid, check_map_command(msg)))
             return None  # the engine answers with ack or error
         if cmd == "dataset":
-            action = msg.get("action")
-            if not isinstance(action, str) or action not in DATASET_ACTIONS:
-                raise CommandError(f"dataset action={str(action)[:40]!r} is unknown; expected one of "
-                                   + ", ".join(DATASET_ACTIONS))
-            payload = {"action": action}
-            for key in ("folder", "label"):
-                if msg.get(key) is not None:
-                    payload[key] = check_text(msg[key], f"dataset {key}", MAX_PAGE_TEXT)
-            if msg.get("seconds") is not None:
-                (payload["seconds"],) = check_args([msg["seconds"]], "f", "dataset seconds")
-            self.owner.control("page", ("dataset", cl.cid, payload))
+            self.owner.control("page", ("dataset", cl.cid, check_dataset_command(msg)))
             return None
         if cmd == "auto":
             self.owner.control("auto", bool(check_auto([self._flag(msg.get("on"))], "auto")))
