@@ -31,8 +31,10 @@ from ._version import __version__  # noqa: E402,F401
 
 from .errors import (  # noqa: F401
     AudioFileError,
+    CommandError,
     ConfigError,
     DeviceError,
+    LibraryError,
     ModelError,
     OSCError,
     S2SError,

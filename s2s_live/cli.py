@@ -13,7 +13,7 @@ import threading
 
 from . import __version__
 from .config import Config
-from .errors import S2SError
+from .errors import ConfigError, S2SError
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -83,7 +83,7 @@ def config_from_args(args: argparse.Namespace, *, demo: bool = False) -> Config:
         try:
             over["channels"] = [int(c) for c in args.channels.split(",")]
         except ValueError:
-            raise S2SError(f"--channels={args.channels!r} is invalid; expected e.g. 0 or 0,1") from None
+            raise ConfigError(f"--channels={args.channels!r} is invalid; expected e.g. 0 or 0,1") from None
     if args.quiet:
         over["quiet"] = True
     for flag, key in (("map_input", "mapper_inputs"), ("map_output", "mapper_outputs"), ("map_target", "mapper_targets")):

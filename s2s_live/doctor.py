@@ -103,10 +103,8 @@ def check_mappings(cfg: Config) -> list[tuple[str, str, str]]:
 
 
 def check_osc(cfg: Config) -> tuple[str, str]:
-    from pythonosc.osc_message import OscMessage
-
     from .engine import Engine
-    from .osc.codec import encode_message
+    from .osc.codec import decode_message, encode_message
 
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
@@ -126,7 +124,10 @@ def check_osc(cfg: Config) -> tuple[str, str]:
                 data, _ = rx.recvfrom(65536)
             except socket.timeout:
                 continue
-            addr = OscMessage(data).address
+            try:
+                addr = decode_message(data)[0]
+            except ValueError:  # not ours: another sender on the port
+                continue
             got_pong |= addr == f"{c.prefix}/pong"
             got_frame |= addr == f"{c.prefix}/frame"
     finally:

@@ -27,7 +27,7 @@ from .capture.base import Source
 from .capture.device import DeviceSource
 from .capture.sources import FileSource, SynthSource
 from .config import Config
-from .errors import AudioFileError, S2SError
+from .errors import AudioFileError, ConfigError
 from .frames import SR_RECIPE, SR_VAE, Frame, check_hop
 from .osc.broadcast import OSCBroadcaster, parse_target
 from .pipeline import Pipeline, build_processors
@@ -71,7 +71,7 @@ def make_source(cfg: Config) -> Source:
     """Build the capture source a config asks for (DeviceError/AudioFileError on failure)."""
     if cfg.source == "file":
         if not cfg.file:
-            raise S2SError("source 'file' needs a path (--file PATH)")
+            raise ConfigError("source 'file' needs a path (--file PATH)")
         src = FileSource(cfg.file, loop=cfg.loop, blocksize=max(64, cfg.blocksize or 512))
         if not SR_MIN <= src.samplerate <= SR_MAX:
             # the file's own rate, which the config's samplerate check never sees

@@ -40,5 +40,9 @@ class OSCError(S2SError):
     """An OSC socket cannot be bound or a message cannot be built."""
 
 
+class LibraryError(S2SError):
+    """A similarity library folder is missing, empty or inconsistent (``s2s-live similar``, ``map``)."""
+
+
 class VisualsError(S2SError):
     """The visuals backend cannot be loaded or failed to generate."""

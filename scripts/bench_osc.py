@@ -337,6 +337,13 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     import importlib.metadata as md
 
+    try:
+        import pythonosc  # noqa: F401  (the comparison needs it; the package itself does not)
+    except ImportError:
+        print("bench_osc: python-osc is not installed; expected it for the comparison "
+              "(pip install python-osc, or the test extra)", file=sys.stderr)
+        return 2
+
     print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}; python {platform.python_version()}, "
           f"python-osc {md.version('python-osc')}")

@@ -115,7 +115,6 @@ def bench_audio(seconds, tmp):
 
     sd._terminate()
     sd._initialize()
-    from pythonosc.osc_message import OscMessage
     import socket
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -130,7 +129,7 @@ def bench_audio(seconds, tmp):
                 data, _ = sock.recvfrom(65536)
             except socket.timeout:
                 continue
-            if OscMessage(data).address == "/s2s/frame":
+            if data.startswith(b"/s2s/frame\0"):  # the address, padded (decoding the rest is not needed)
                 arrivals.append(time.perf_counter())
 
     threading.Thread(target=rx, daemon=True).start()

@@ -62,9 +62,15 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def is_model_name(name: Any) -> bool:
+    """A model name is a folder name under models_dir (letters, digits, ``_ . -``, at most 64
+    characters, no ``..``), never a path. The one rule: the control port and the mapper use it."""
+    return isinstance(name, str) and NAME_RE.fullmatch(name) is not None and ".." not in name
+
+
 def check_name(name: Any) -> str:
-    """Validate a model name (a folder under models_dir, never a path); return it."""
-    if not isinstance(name, str) or not NAME_RE.match(name) or ".." in name:
+    """Validate a model name (:func:`is_model_name`); return it."""
+    if not is_model_name(name):
         raise ModelError(
             f"model name {name!r} is invalid: expected a folder name under the models directory "
             "(letters, digits, '_', '-', '.'; no '/', no '..', no absolute path)"

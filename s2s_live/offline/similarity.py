@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from ..errors import AudioFileError, ConfigError, S2SError
+from ..errors import AudioFileError, ConfigError, LibraryError
 from ..config import Config
 from .files import load_audio
 from .process import analysis_processors, run_processors
@@ -45,10 +45,6 @@ from .tables import segments_arrays
 
 SEGMENT_SECONDS = 1.0  #: length of a segment (the analysis frame)
 MIN_DBFS = -60.0  #: segments quieter than this are not mapped
-
-
-class LibraryError(S2SError):
-    """A library folder is missing, empty or inconsistent."""
 
 
 @dataclass

@@ -40,6 +40,7 @@ import threading
 from typing import Any, Callable
 
 from ..errors import CommandError, OSCError, S2SError
+from ..inference.card import is_model_name
 from .checks import (HOP_RANGE, SMOOTHING_RANGE, check_args, check_auto, check_intensity, check_interval, check_prompt,
                      check_range, check_scene, target_networks, target_refusal)
 from .codec import decode_packet, encode_message
@@ -48,7 +49,6 @@ from .ratelimit import REPLY_BURST, REPLY_RATE, ReplyBudget
 
 MAX_DATAGRAM = 8192  #: larger control datagrams are dropped and counted
 MAX_WEK = 64  #: most values accepted in /wek/outputs
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # a model folder name, never a path
 _SLOT_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
 
@@ -430,7 +430,7 @@ class ControlServer:
         slot, name = check_args(args, "ss", "model/load")
         if not _SLOT_RE.fullmatch(slot):
             raise CommandError(f"slot={slot!r} is invalid; expected a slot name like 'genre' or 'emotion'")
-        if not _NAME_RE.fullmatch(name) or ".." in name:
+        if not is_model_name(name):
             raise CommandError(f"model name {name!r} is invalid; expected a folder name under the models "
                                f"directory (letters, digits, _ . -), never a path")
         host = getattr(self.engine, "models", None)
