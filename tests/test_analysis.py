@@ -153,6 +153,9 @@ def test_summary_fields(lib):
         assert min(abs(s["tempo"] - 128 * m) for m in (0.5, 1, 2)) < 10
     if s["genre"] is not None:
         assert 0 <= s["genre"]["confidence"] <= 1
+    if s["arousal"] is not None:  # a known answer, not a range the model's sigmoid guarantees:
+        b = json.loads((lib["out"] / "ballad.wav" / "summary.json").read_text())  # techno is the livelier
+        assert s["arousal"]["mean"] > b["arousal"]["mean"], (s["arousal"], b["arousal"])
     r = json.loads((lib["out"] / "reggae.flac" / "summary.json").read_text())
     assert r["samplerate"] == 44100 and r["channels"] == 2
 
@@ -296,7 +299,8 @@ def test_offline_equals_live_engine(tmp_path):
         got = live.get(row["index"])
         if got is None:
             continue
-        assert got.keys() <= row.keys()
+        # events of the timing-dependent labels (genre/changed...) come on the hop the label changes
+        assert {k for k in got if not k.startswith(timing)} <= row.keys()
         for k, v in got.items():
             if k in tagged or k.startswith(timing):
                 continue

@@ -227,6 +227,10 @@ def test_corrupt_mapping_refused_old_keeps_running(eng, folder):
         (bad / "examples.csv").write_text((folder / "perf" / "examples.csv").read_text() + "1,x,2,3,4\n")
         err = ctl.ask("/s2s/map/load", "s", "bad", want="/s2s/error")
         assert err is not None and "is not a number" in err[2][1]
+        # remote senders read these texts: the mapping and file by name, never the folder's path
+        assert str(folder) not in err[2][1] and "'bad/examples.csv' line" in err[2][1], err[2][1]
+        err = ctl.ask("/s2s/map/load", "s", "no-such-mapping", want="/s2s/error")
+        assert err is not None and "not found" in err[2][1] and str(folder) not in err[2][1], err[2][1]
         err = ctl.ask("/s2s/map/load", "s", "../perf", want="/s2s/error")
         assert err is not None and "invalid" in err[2][1]
         after = _status(ctl)

@@ -500,7 +500,10 @@ def test_every_documented_control_address_is_handled():
         cfg = Config(control_port=0)
         osc = OSCBroadcaster()  # no targets
 
+    from s2s_live.mapping.wekinator import map_handlers
+
     srv = ControlServer(_Eng(), host="127.0.0.1", port=0, wek_port=0)
+    srv.handlers.update(map_handlers(srv))  # as the engine does: the mapping stage gives them
     try:
         incoming = _control_addresses()
         # the parsed rows are every row of the doc's command table (none dropped by the parser)

@@ -58,29 +58,32 @@ def read_examples(path: Path) -> tuple[np.ndarray, np.ndarray, list[str], list[s
     """``examples.csv`` -> X, Y, input names, output names. The header is ``in:<name>`` columns
     then ``out:<name>`` columns; ModelError naming the line of a bad row."""
     p = Path(path)
+    # named as <mapping>/<file>, never by its path on disk: the text can reach a remote sender
+    # as /s2s/error for /s2s/map/load (issue 12)
+    where = f"{p.parent.name}/{p.name}"
     if not p.is_file():
-        raise ModelError(f"mapping examples missing: {str(p)!r}")
+        raise ModelError(f"mapping examples missing: {where!r}")
     if p.stat().st_size > MAX_CSV_BYTES:
-        raise ModelError(f"{str(p)!r} is {p.stat().st_size} bytes; at most {MAX_CSV_BYTES}")
+        raise ModelError(f"{where!r} is {p.stat().st_size} bytes; at most {MAX_CSV_BYTES}")
     with open(p, newline="") as fh:
         rows = csv.reader(fh)
         header = next(rows, None)
         if not header or not all(h.startswith(("in:", "out:")) for h in header):
-            raise ModelError(f"{str(p)!r}: the header must name 'in:<input>' then 'out:<output>' columns")
+            raise ModelError(f"{where!r}: the header must name 'in:<input>' then 'out:<output>' columns")
         ins = [h[3:] for h in header if h.startswith("in:")]
         outs = [h[4:] for h in header if h.startswith("out:")]
         if header != [f"in:{h}" for h in ins] + [f"out:{h}" for h in outs] or not ins or not outs:
-            raise ModelError(f"{str(p)!r}: the header must list inputs first, then outputs")
+            raise ModelError(f"{where!r}: the header must list inputs first, then outputs")
         data = []
         for line, r in enumerate(rows, start=2):
             if len(r) != len(header):
-                raise ModelError(f"{str(p)!r} line {line}: {len(r)} values, expected {len(header)}")
+                raise ModelError(f"{where!r} line {line}: {len(r)} values, expected {len(header)}")
             try:
                 v = [float(a) for a in r]
             except ValueError:
-                raise ModelError(f"{str(p)!r} line {line}: a value is not a number") from None
+                raise ModelError(f"{where!r} line {line}: a value is not a number") from None
             if not all(math.isfinite(a) for a in v[: len(ins)]):
-                raise ModelError(f"{str(p)!r} line {line}: inputs must be finite")
+                raise ModelError(f"{where!r} line {line}: inputs must be finite")
             data.append(v)
     a = np.array(data, np.float32).reshape(len(data), len(header))
     return a[:, : len(ins)], a[:, len(ins):], ins, outs
@@ -150,7 +153,7 @@ def read_mapping(root: Path, name: str) -> tuple:
     folder = modelcard.resolve(root, name)
     if not folder.is_dir():
         avail = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-        raise ModelError(f"mapping {name!r} not found in {str(root)!r} (saved: {avail})")
+        raise ModelError(f"mapping {name!r} not found in the mappings folder (saved: {avail})")
     session = onnx_bytes = None
     if (folder / modelcard.CARD_FILE).is_file():
         from ..inference.onnx import OnnxProcessor
