@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import signal
@@ -53,14 +52,9 @@ sys.path.insert(0, str(ROOT / "tests"))  # tests/hostile.py: the generators the 
 import hostile  # noqa: E402
 
 from s2s_live.osc import decode_message, encode_message  # noqa: E402
+from s2s_live.osc.ports import free_port  # noqa: E402
 
 PHASES = ("osc-fuzz", "http", "websocket", "clients", "audio-files", "model-load")
-
-
-def free_port(kind: int = socket.SOCK_DGRAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Frames:

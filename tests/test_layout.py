@@ -14,7 +14,7 @@ PKG = Path(s2s_live.__file__).parent
 
 #: stage order, lowest first; a module belongs to the longest matching prefix
 STAGES = [
-    ("base", ["s2s_live", "s2s_live._version", "s2s_live.errors", "s2s_live.processor", "s2s_live.stats",
+    ("base", ["s2s_live", "s2s_live._version", "s2s_live.errors", "s2s_live.processor", "s2s_live.stats", "s2s_live.jsonvalues",
               "s2s_live.labels", "s2s_live.kernels"]),
     ("dsp", ["s2s_live.dsp"]),
     ("capture", ["s2s_live.capture"]),

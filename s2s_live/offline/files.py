@@ -6,7 +6,7 @@
   a file that still decoded (cut short, shorter than one 1-s frame).
 * :func:`file_fingerprint` (``size:mtime_ns``) and :func:`models_fingerprint` (sha256 of the
   processors' declarations, settings and version) decide whether a file is already analysed.
-* ``_jsonable`` / ``_atomic_json``: numpy values to plain JSON (non-finite floats -> null),
+* ``_atomic_json``: numpy values to plain JSON (:func:`s2s_live.jsonvalues.jsonable`: non-finite floats -> null),
   written through a temporary file so a crash never leaves half a JSON.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -24,6 +23,7 @@ import numpy as np
 from .. import __version__
 from ..config import Config
 from ..errors import AudioFileError
+from ..jsonvalues import jsonable
 from ..processor import Processor
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".au", ".oga", ".opus")
@@ -127,23 +127,6 @@ def file_fingerprint(path: str | os.PathLike) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (np.floating, float)):
-        v = float(x)
-        return v if math.isfinite(v) else None
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (np.bool_,)):
-        return bool(x)
-    return x
-
-
 def models_fingerprint(processors: Sequence[Processor], cfg: Config) -> str:
     """sha256 over what decides the analysis values: every processor's declaration (which for
     ONNX models includes the model card's sha256), the analysis settings and the package version.
@@ -161,11 +144,11 @@ def models_fingerprint(processors: Sequence[Processor], cfg: Config) -> str:
         "schema": SCHEMA_VERSION, "version": __version__, "processors": desc,
         "settings": {k: getattr(cfg, k, None) for k in ("hop", "window", "smoothing", "models")},
     }
-    return hashlib.sha256(json.dumps(_jsonable(blob), sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(jsonable(blob), sort_keys=True, default=str).encode()).hexdigest()
 
 
 
 def _atomic_json(path: Path, obj: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(_jsonable(obj), indent=1, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(json.dumps(jsonable(obj), indent=1, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import VisualsError
+from ..jsonvalues import jsonable
 from .state import FAST_COUNT, FAST_INDEX, FAST_RING, FAST_SIZE, FAST_SLOTS, default_state  # noqa: F401
 
 RECENT = 8  #: last images listed to the operator page
@@ -115,21 +116,13 @@ def save_image(img: np.ndarray, path: str | Path, meta: dict | None = None) -> P
     if meta is not None:
         side = path.with_suffix(".json")
         tmp = side.with_name("." + side.name + tag)
-        tmp.write_text(json.dumps(meta, indent=1, default=_jsonable))
+        tmp.write_text(json.dumps(jsonable(meta), indent=1, default=str))
         os.replace(tmp, side)
     tmp = path.with_name("." + path.name + tag)
     with open(tmp, "wb") as f:
         Image.fromarray(img).save(f, format="PNG", compress_level=1)
     os.replace(tmp, path)
     return path
-
-
-def _jsonable(x: Any):
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, (tuple, set)):
-        return list(x)
-    return str(x)
 
 
 class ProceduralBackend:
