@@ -44,7 +44,7 @@ def cross_validate(X, clip, is_full, y, artist, p, *, folds=5, seed=0, progress=
     from tqdm import tqdm
 
     from ..inference.emotion_rules import valence_arousal
-    from ..labels import quadrant_index as quadrant
+    from ..labels import quadrant_index
     from ..features.recipe import GTZAN_FEATURES
 
     n = len(y)
@@ -59,7 +59,7 @@ def cross_validate(X, clip, is_full, y, artist, p, *, folds=5, seed=0, progress=
         te_rows = np.flatnonzero(np.isin(clip, te) & is_full)
         pr = mlp.predict_proba(model, X[te_rows]).argmax(1)
         pred[clip[te_rows]] = pr
-        pred_rules[clip[te_rows]] = [quadrant(*valence_arousal(features=x)) for x in X[te_rows]]
+        pred_rules[clip[te_rows]] = [quadrant_index(*valence_arousal(features=x)) for x in X[te_rows]]
         accs.append(float((pr == y[clip[te_rows]]).mean()))
         accs_rules.append(float((pred_rules[clip[te_rows]] == y[clip[te_rows]]).mean()))
     return pred, pred_rules, accs, accs_rules
