@@ -62,6 +62,11 @@ class Pipeline:
         self.on_error = on_error
         self._t_fast = self.stats.timing("fast")
         self._t_frame = self.stats.timing("frame")
+        self._t_after = self.stats.timing("after")
+        # only processors that override after_frame are called after each frame
+        self._after = [p for p in self.processors if p.stream != "fast"
+                       and type(p).after_frame is not Processor.after_frame]
+        self._pending_after: Frame | None = None
         self._t_proc = {p.name: self.stats.timing(f"proc:{p.name}") for p in self.processors}
 
     # -- introspection --------------------------------------------------------------------
@@ -93,6 +98,7 @@ class Pipeline:
         self.reset()
 
     def reset(self) -> None:
+        self._pending_after = None
         self.assembler.reset()
         for p in self.processors:
             p.reset()
@@ -105,14 +111,17 @@ class Pipeline:
             p.close()
 
     # -- streaming ------------------------------------------------------------------------
+    def _fault(self, p: Processor, exc: Exception) -> None:
+        self.stats.incr(f"errors:{p.name}")
+        if self.on_error is not None:
+            self.on_error(p.name, f"{type(exc).__name__}: {exc}")
+
     def _run(self, p: Processor, x, values: dict) -> None:
         t0 = time.perf_counter()
         try:
             out = p.process(x)
         except Exception as exc:  # noqa: BLE001 - a faulty processor must not stop the stream
-            self.stats.incr(f"errors:{p.name}")
-            if self.on_error is not None:
-                self.on_error(p.name, f"{type(exc).__name__}: {exc}")
+            self._fault(p, exc)
             return
         finally:
             self._t_proc[p.name].add(time.perf_counter() - t0)
@@ -141,7 +150,16 @@ class Pipeline:
 
     def run_frame(self, limit: int | None = None) -> Frame | None:
         """Analyse the newest due frame (or every due frame when ``drop_late`` is False, one per
-        call); returns it with ``frame.values`` filled, or None if no frame is due."""
+        call); returns it with ``frame.values`` filled, or None if no frame is due.
+
+        The previous frame's deferred work (:meth:`Processor.after_frame`) runs first: live, on
+        the next call (the next captured block, long before the next frame is due), so it never
+        sits between a frame's capture and its values; offline, just before the next frame.
+        Either way it runs after a frame's values were returned and before the next frame is
+        assembled, so live and offline compute the same values.
+        """
+        if self._pending_after is not None:
+            self._run_after()
         a = self.assembler
         if not self.drop_late:
             # deliver the next boundary even if later ones are also due (offline: no drops)
@@ -154,7 +172,20 @@ class Pipeline:
         for p in self.frame_processors:
             self._run(p, f, f.values)
         self._t_frame.add(time.perf_counter() - t0)
+        if self._after:
+            self._pending_after = f
         return f
+
+    def _run_after(self) -> None:
+        """The processors' deferred work (:meth:`Processor.after_frame`) for the last frame."""
+        f, self._pending_after = self._pending_after, None
+        t0 = time.perf_counter()
+        for p in self._after:
+            try:
+                p.after_frame(f)
+            except Exception as exc:  # noqa: BLE001 - as in _run: the stream goes on
+                self._fault(p, exc)
+        self._t_after.add(time.perf_counter() - t0)
 
 
 def analyze_array(y: np.ndarray, sr: int, processors: Iterable[Processor], *, hop: float = 0.25,

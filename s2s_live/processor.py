@@ -11,6 +11,9 @@ A processor is a stateful real-time object with one shape:
 * ``reset()`` — forget all state (a new stream starts).
 * ``warmup()`` — compile numba kernels / run ONNX sessions once so that nothing is compiled
   while streaming. Called by the engine before audio starts.
+* ``after_frame(frame)`` (optional) — work that needs no newer audio, run after the frame's values
+  are sent (live) or stored (offline); what it computes shows from a later frame on. It keeps slow
+  periodic updates (the recipe's tempo, the taggers' front end) off the capture-to-OSC path.
 
 Output names are the OSC address below the prefix (``"level"``, ``"features/centroid"``,
 ``"genre/probs"``), unique across the pipeline; the engine stores every processor's results in
@@ -116,6 +119,10 @@ class Processor:
 
     def close(self) -> None:
         """Release resources (ONNX sessions, files). Default: nothing."""
+
+    def after_frame(self, frame: Any) -> None:
+        """Deferred work for ``frame``, after its values have gone out; results show from a later
+        frame on. Called for every analysed frame, live and offline alike. Default: nothing."""
 
     def set_live(self, live: bool) -> None:
         """Told by the pipeline whether it runs live (True: never wait for slow work, e.g. run

@@ -130,6 +130,44 @@ def test_a4_sine_f0():
         assert r["features/voicing"] > 0.9
 
 
+def test_yin_difference_by_fft_equals_the_direct_sum():
+    """The FFT form of YIN's difference function against the textbook double loop, on a
+    seeded noise frame and a two-partial tone; then known f0s through the public wrapper."""
+    from s2s_live.features.pitch import _difference, yin
+
+    rng = np.random.default_rng(3)
+    t = np.arange(2048) / SR
+    for x in (rng.standard_normal(2048), 0.3 * np.sin(2 * np.pi * 196.0 * t) + 0.1 * np.sin(2 * np.pi * 392.0 * t)):
+        tau_max = int(np.ceil(SR / 50.0))
+        w = x.size - tau_max - 1
+        direct = np.array([np.sum((x[:w] - x[tau : tau + w]) ** 2) for tau in range(tau_max + 2)])
+        d = np.zeros(tau_max + 2)
+        _difference(x, tau_max, d)
+        np.testing.assert_allclose(d, direct, rtol=0, atol=1e-9 * np.sum(x * x))
+    for f0 in (82.41, 196.0, 440.0, 880.0):
+        got, ap = yin(y=0.5 * np.sin(2 * np.pi * f0 * t), sr=SR)
+        assert abs(got - f0) <= 0.005 * f0 and ap < 0.1, (f0, got, ap)
+    got, ap = yin(y=rng.standard_normal(2048), sr=SR)
+    assert got == 0.0 and ap > 0.1  # noise: unvoiced
+    with pytest.raises(ValueError, match="more than sr/fmin"):
+        yin(y=np.zeros(300), sr=SR)
+
+
+def test_deferred_tempo_is_the_inline_value_one_hop_later():
+    """Live, the recipe's tempo update runs after the frame's values are out (Processor.after_frame)
+    and shows from the next hop: the same numbers as computing it inline, one hop later."""
+    y, _ = _clicks(100.0, 14.0)
+    y = y.astype(np.float32)
+    inline = analyze_array(y, SR, [RecipeStats(SpectralStream(history=12.0), window=10.0, tempo_interval=0.0)], hop=0.5)
+    deferred = analyze_array(y, SR, [RecipeStats(SpectralStream(history=12.0), window=10.0, tempo_interval=0.25)],
+                             hop=0.5)
+    a = [r["features/tempo"] for r in inline]
+    b = [r["features/tempo"] for r in deferred]
+    assert len(a) == len(b) > 20 and b[0] == 0.0
+    assert b[1:] == a[:-1]
+    assert abs(a[-1] - 100.0) <= 3.0  # and it is the clicks' tempo
+
+
 def test_c_major_progression_key():
     # I-IV-V-I triads in C major (C E G / F A C / G B D / C E G), 2 s each
     def tone(f, t):

@@ -301,14 +301,16 @@ def test_a_failing_tagger_run_is_reported_once_and_the_stream_goes_on(taggers, m
     monkeypatch.setattr(taggers[0], "session", Broken())
     f = Frame()
     f.index, f.time, f.n_new16 = 0, 1.0, 4000
-    assert tp.process(f) == {}  # handed to the worker; no result yet
+    assert tp.process(f) == {}  # no result yet
+    tp.after_frame(f)  # live, the pipeline hands the patch to the worker after the frame
     assert tp.wait_idle(5.0)
     f.index, f.time = 1, 1.25
     with pytest.raises(ModelError, match="tagger worker: RuntimeError: onnxruntime failed"):
         tp.process(f)
     monkeypatch.undo()
     f.index, f.time = 2, 1.5
-    assert tp.process(f) == {}  # runs again (the failed patch gave nothing)
+    assert tp.process(f) == {}  # the failed patch gave nothing
+    tp.after_frame(f)  # runs again
     assert tp.wait_idle(5.0)
     f.index, f.time = 3, 1.75
     out = tp.process(f)

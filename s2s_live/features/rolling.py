@@ -78,7 +78,9 @@ class RecipeStats(_CoreUser):
     window length, which bounds rounding drift); the 2 columns at each end, which librosa
     zero-pads, are recomputed each hop. The tempo's tempogram is handled the same way: interior
     autocorrelation columns are summed incrementally, the ~350 columns touching the ends (which
-    librosa pads) are recomputed every ``tempo_interval`` seconds.
+    librosa pads) are recomputed every ``tempo_interval`` seconds: in :meth:`after_frame`, after
+    the frame's values are out, so the update never delays a frame and shows from the next hop
+    (``tempo_interval=0``: every hop, inline, equal to librosa at every hop).
 
     Until the window holds ``n_fft`` samples the vector is all zeros.
     """
@@ -141,6 +143,7 @@ class RecipeStats(_CoreUser):
         self.tg_sum[:] = 0.0
         self.tempo = 0.0
         self.t_last_tempo = -np.inf
+        self._tempo_due: tuple[int, int, int, int] | None = None
         self.vec[:] = 0.0
 
     def reset(self) -> None:
@@ -213,10 +216,23 @@ class RecipeStats(_CoreUser):
             vec[13 + 2 * q] = mean[7 + q]
             vec[14 + 2 * q] = var[7 + q]
         if frame.time - self.t_last_tempo >= self.tempo_interval - 1e-9:
-            self.tempo = self._tempo(m0, K, s, e)
             self.t_last_tempo = frame.time
+            if self.tempo_interval > 0.0:
+                self._tempo_due = (m0, K, s, e)  # computed in after_frame, shown from the next hop
+            else:
+                self.tempo = self._tempo(m0, K, s, e)
         vec[12] = self.tempo
         return {"recipe/gtzan": vec, "features/tempo": float(self.tempo)}
+
+    def after_frame(self, frame) -> None:
+        """The due tempo update (~5-15 ms: the tempogram's edge columns), after the frame is out.
+
+        It reads only this frame's window, which the core keeps until the next hop's audio
+        arrives, so the value equals the inline computation, one hop later.
+        """
+        if self._tempo_due is not None:
+            due, self._tempo_due = self._tempo_due, None
+            self.tempo = self._tempo(*due)
 
     # -- tempo ------------------------------------------------------------------------------
     def _tempo(self, m0: int, K: int, s: int, e: int) -> float:

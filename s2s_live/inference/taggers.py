@@ -24,6 +24,7 @@ Outputs (sent every hop once a result exists; ranges 0..1):
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any
@@ -43,6 +44,7 @@ TAGS_RECIPE_VERSION = 1
 DEFAULT_INTERVAL = 0.5  #: seconds between tagged patches live (see docs/benchmarks.md)
 DEFAULT_PATCH = 3.0  #: seconds of newest audio per patch (shorter follows changes sooner: docs/models.md)
 EMBED = 200  #: penultimate size of each tagger
+WORKER_NICE = 10  #: niceness added to the tagger worker thread (background work yields the core)
 N_TOP = 3
 
 
@@ -194,6 +196,13 @@ class TaggerProcessor(Processor):
             self._res_index = index
 
     def _worker(self) -> None:
+        # Background work: nice +10 for this thread only (Linux: a TID is a process for
+        # setpriority), so on a busy core the analysis thread, which the frame stream waits
+        # on, runs first. Raising one's own niceness needs no privilege.
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
+        except (AttributeError, OSError):  # not Linux/POSIX: the default priority is fine
+            pass
         while True:
             with self._lock:
                 while self._pending < 0 and not self._stop:
@@ -220,22 +229,8 @@ class TaggerProcessor(Processor):
         if self._error is not None:  # a worker failure: reported once by the pipeline (/s2s/error)
             err, self._error = self._error, None
             raise ModelError(f"tagger worker: {err}")
-        self.front.process(frame.new16)
-        # hops lie on a 22050-Hz sample grid (0.25 s = 5512 samples): allow half a hop of slack
-        due = frame.time >= self._due_t - 0.5 * frame.hop22 / SR_RECIPE
-        if due:
-            self._due_t = frame.time + self.interval
-            if self.background:
-                self._start_worker()
-                with self._lock:
-                    if self._pending >= 0:
-                        self.skipped += 1  # the worker is still on an older patch: latest wins
-                    mel.tile_newest(self.front.patch(self._patch[0]), self._n_cols)
-                    self._pending = frame.index
-                    self._wake.notify()
-            else:
-                mel.tile_newest(self.front.patch(self._work[0]), self._n_cols)
-                self._run_models(self._work, frame.index, self._gen)
+        if not self.background:
+            self._feed(frame)
         with self._lock:
             fresh = self._res_index != self._out_index and self._res_index >= 0
             if fresh:
@@ -253,6 +248,32 @@ class TaggerProcessor(Processor):
         # the processor's own buffers, changed only by a later hop (Frame: copy what you keep)
         return {"tags/msd": self._out[0], "tags/mtt": self._out[1], "tags/embedding": self._out[2],
                 "tags/frame": int(self._out_index), "tags": self._top}
+
+    def after_frame(self, frame) -> None:
+        """Live: the front end and the hand-over to the worker, after the frame's values are
+        out (~0.4 ms that would otherwise delay every frame); the tags it leads to come from the
+        worker anyway, frames later."""
+        if self.background:
+            self._feed(frame)
+
+    def _feed(self, frame) -> None:
+        """Push the frame's new 16-kHz audio through the front end; tag the patch when due."""
+        self.front.process(frame.new16)
+        # hops lie on a 22050-Hz sample grid (0.25 s = 5512 samples): allow half a hop of slack
+        if frame.time < self._due_t - 0.5 * frame.hop22 / SR_RECIPE:
+            return
+        self._due_t = frame.time + self.interval
+        if self.background:
+            self._start_worker()
+            with self._lock:
+                if self._pending >= 0:
+                    self.skipped += 1  # the worker is still on an older patch: latest wins
+                mel.tile_newest(self.front.patch(self._patch[0]), self._n_cols)
+                self._pending = frame.index
+                self._wake.notify()
+        else:
+            mel.tile_newest(self.front.patch(self._work[0]), self._n_cols)
+            self._run_models(self._work, frame.index, self._gen)
 
     def batch(self, patches: np.ndarray, *, max_batch: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Offline: tags and embeddings of many patches (n, 187, 96) at once: (msd, mtt, embedding)."""
