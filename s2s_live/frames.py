@@ -185,6 +185,7 @@ class FrameAssembler:
         self.h16 = _History(4 * SR_VAE + 2 * self._rs16.max_out)
         self.frame = Frame()
         self._fast = np.zeros(self.fast_block, dtype=np.float32)
+        self._ahead = np.zeros(SR_RECIPE, dtype=np.float32)  # ahead22's buffer: at most a hop (<= 1 s)
         self.set_hop(hop)
         self.reset()
 
@@ -286,6 +287,21 @@ class FrameAssembler:
         self._next_boundary = end + self.hop22
         self.frames += 1
         return f
+
+    def ahead22(self, start: int) -> tuple[int, np.ndarray]:
+        """Samples at 22050 Hz that arrived for the next frame, from ``start`` on (absolute
+        count, clipped to the last frame's end) up to the next boundary: ``(first, view)``.
+
+        The view is a reused buffer, valid until the next call. Never reaches past the next
+        boundary, so work done on it ahead of time sees exactly what the next frame will hold.
+        """
+        first = max(int(start), self._last_end)
+        stop = min(self.available22(), self._next_boundary)
+        m = min(max(0, stop - first), self._ahead.shape[0])
+        out = self._ahead[:m]
+        if m:
+            self.h22.copy_to(first + m, out)
+        return first, out
 
     def flush_pad(self) -> int:
         """Capture-rate samples of silence that let both resamplers deliver everything pushed

@@ -67,6 +67,10 @@ class Pipeline:
         self._after = [p for p in self.processors if p.stream != "fast"
                        and type(p).after_frame is not Processor.after_frame]
         self._pending_after: Frame | None = None
+        self._ahead = [p for p in self.processors if p.stream != "fast"
+                       and type(p).ahead is not Processor.ahead]
+        self._ahead_end = 0  # absolute 22050-Hz count already offered to ahead()
+        self._t_ahead = self.stats.timing("ahead")
         self._t_proc = {p.name: self.stats.timing(f"proc:{p.name}") for p in self.processors}
 
     # -- introspection --------------------------------------------------------------------
@@ -99,6 +103,7 @@ class Pipeline:
 
     def reset(self) -> None:
         self._pending_after = None
+        self._ahead_end = 0
         self.assembler.reset()
         for p in self.processors:
             p.reset()
@@ -152,6 +157,9 @@ class Pipeline:
         """Analyse the newest due frame (or every due frame when ``drop_late`` is False, one per
         call); returns it with ``frame.values`` filled, or None if no frame is due.
 
+        When no frame is due, the audio already in for the next one is offered to the processors'
+        :meth:`Processor.ahead` (live: block by block as it is captured).
+
         The previous frame's deferred work (:meth:`Processor.after_frame`) runs first: live, on
         the next call (the next captured block, long before the next frame is due), so it never
         sits between a frame's capture and its values; offline, just before the next frame.
@@ -167,6 +175,8 @@ class Pipeline:
         else:
             f = a.next_frame(limit=limit)
         if f is None:
+            if self._ahead:
+                self._run_ahead()
             return None
         t0 = time.perf_counter()
         for p in self.frame_processors:
@@ -175,6 +185,20 @@ class Pipeline:
         if self._after:
             self._pending_after = f
         return f
+
+    def _run_ahead(self) -> None:
+        """Offer the audio that arrived for the next frame (:meth:`Processor.ahead`)."""
+        first, y = self.assembler.ahead22(self._ahead_end)
+        if not y.shape[0]:
+            return
+        self._ahead_end = first + y.shape[0]
+        t0 = time.perf_counter()
+        for p in self._ahead:
+            try:
+                p.ahead(y, first)
+            except Exception as exc:  # noqa: BLE001 - as in _run: the stream goes on
+                self._fault(p, exc)
+        self._t_ahead.add(time.perf_counter() - t0)
 
     def _run_after(self) -> None:
         """The processors' deferred work (:meth:`Processor.after_frame`) for the last frame."""

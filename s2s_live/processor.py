@@ -11,6 +11,9 @@ A processor is a stateful real-time object with one shape:
 * ``reset()`` — forget all state (a new stream starts).
 * ``warmup()`` — compile numba kernels / run ONNX sessions once so that nothing is compiled
   while streaming. Called by the engine before audio starts.
+* ``ahead(y22, start)`` (optional) — audio that has arrived for the *next* frame (22050 Hz,
+  ``start`` = absolute index of ``y22[0]``), offered between frames so streaming work (STFT
+  columns) is done as the audio comes in rather than all at the frame boundary.
 * ``after_frame(frame)`` (optional) — work that needs no newer audio, run after the frame's values
   are sent (live) or stored (offline); what it computes shows from a later frame on. It keeps slow
   periodic updates (the recipe's tempo, the taggers' front end) off the capture-to-OSC path.
@@ -119,6 +122,12 @@ class Processor:
 
     def close(self) -> None:
         """Release resources (ONNX sessions, files). Default: nothing."""
+
+    def ahead(self, y22: np.ndarray, start: int) -> None:
+        """Audio for the next frame, before it is due: ``y22`` (float32, 22050 Hz, a view valid
+        only during the call) holds absolute samples ``start .. start + len(y22)``; later calls
+        continue where this one ended, and never go past the next frame's end. What a processor
+        computes here must equal what it would compute from the frame itself. Default: nothing."""
 
     def after_frame(self, frame: Any) -> None:
         """Deferred work for ``frame``, after its values have gone out; results show from a later

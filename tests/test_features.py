@@ -300,3 +300,42 @@ def test_no_compilation_while_streaming():
                 todo.append(k)
     unused = sorted(set(dispatchers) - ran)
     assert not unused, f"kernels no streaming path ran (extend the stream so they are watched): {unused}"
+
+
+@pytest.mark.parametrize("chunk", [256, 1000, 4096])
+def test_stft_columns_computed_ahead_equal_those_computed_at_the_frame(chunk):
+    """Between frames the pipeline offers the audio already in for the next frame
+    (Processor.ahead) and the STFT core computes its columns then; every value must be the one
+    computed from the frame alone, for any capture block size."""
+    from s2s_live.pipeline import Pipeline
+    from s2s_live.stats import Stats
+
+    rng = np.random.default_rng(11)
+    sr = 48000
+    t = np.arange(8 * sr) / sr
+    y = (0.3 * np.sin(2 * np.pi * (220.0 + 30.0 * t) * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+
+    def run(use_ahead: bool):
+        procs = default_processors(None)
+        st = Stats()
+        pipe = Pipeline(samplerate=sr, channels=[0], processors=procs, hop=0.25, drop_late=False, stats=st)
+        if not use_ahead:
+            pipe._ahead = []
+        pipe.warmup()
+        rows = []
+        for i in range(0, y.size, chunk):
+            part = y[i : i + chunk, None]
+            pipe.push(part, part.shape[0])
+            pipe.run_fast()
+            while (f := pipe.run_frame()) is not None:
+                rows.append({k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in f.values.items()})
+        return rows, st.snapshot()["timings"].get("ahead", {}).get("n", 0)
+
+    with_ahead, n_ahead = run(True)
+    without, n_none = run(False)
+    assert n_ahead > len(with_ahead) and n_none == 0  # the columns really were computed ahead
+    assert len(with_ahead) == len(without) > 25
+    for a, b in zip(with_ahead, without):
+        assert a.keys() == b.keys()
+        for k in a:
+            assert np.array_equal(np.asarray(a[k]), np.asarray(b[k])), k

@@ -324,7 +324,9 @@ class SpectralStream:
         self.next_col = 0  # next stream column to compute
         self.last_index = None
         self.last_time = None
-        self.new_cols = 0  # columns computed by the last push
+        self.new_cols = 0  # columns computed by the last push (frame users: since the last frame)
+        self.abs_end = 0  # absolute 22050-Hz index after the last pushed sample (frame users' bookkeeping)
+        self.frame_col = 0  # next_col at the last frame
 
     def _tables(self):
         p = self.plan

@@ -38,12 +38,33 @@ class _CoreUser(Processor):
         self.core = core
 
     def _update(self, frame) -> None:
-        """Push the frame's new samples once per frame (the first core user does it)."""
+        """Push the frame's new samples once per frame (the first core user does it), minus
+        those :meth:`ahead` already pushed; ``core.new_cols`` becomes the columns completed
+        since the previous frame."""
         c = self.core
         if c.last_index == frame.index and c.last_time == frame.time:
             return
         c.last_index, c.last_time = frame.index, frame.time
-        c.push(frame.new22)
+        end = int(round(frame.time * SR_RECIPE))
+        start = end - frame.n_new22
+        x = frame.new22
+        if start < c.abs_end <= end:  # the part before abs_end went in ahead of the frame
+            x = x[c.abs_end - start:]
+        if x.shape[0]:
+            c.push(x)
+        c.abs_end = end
+        c.new_cols = c.next_col - c.frame_col
+        c.frame_col = c.next_col
+
+    def ahead(self, y22: np.ndarray, start: int) -> None:
+        """Compute the STFT columns of audio that arrived for the next frame, as it arrives,
+        so the frame itself finds them done (only contiguous audio: after a gap the frame
+        pushes its own samples, as before)."""
+        c = self.core
+        if start != c.abs_end or not y22.shape[0]:
+            return  # another core user already pushed it, or not contiguous
+        c.push(y22)
+        c.abs_end = start + y22.shape[0]
 
     def reset(self) -> None:
         self.core.reset()
